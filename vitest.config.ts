@@ -8,8 +8,8 @@ export default defineConfig({
     globalSetup: ["scripts/vitest-global-setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // DATABASE_URL is set by the global setup (a database per run).
     env: {
-      DATABASE_URL: process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/mmiohub_test",
       REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
       MMIOHUB_RNNDB:
         process.env.MMIOHUB_RNNDB ?? new URL("../shared/rnndb/envytools", import.meta.url).pathname,

@@ -1,1 +1,2 @@
-export {};
+export { createQueue, type IngestJob, ingestJob, JOBS, type JobName, queueName } from "./catalog";
+export { redisConnection } from "./redis";

@@ -1,0 +1,35 @@
+import type { Readable } from "node:stream";
+
+/** A blob's key is the lower-case hex sha256 of its bytes. */
+export type BlobKey = string;
+
+export interface PutOptions {
+  /** Abort (and keep nothing) once more than this many bytes arrived. */
+  maxBytes?: number;
+}
+
+export interface PutResult {
+  key: BlobKey;
+  size: number;
+  /** False when a blob with the same content was already stored. */
+  created: boolean;
+}
+
+/**
+ * Content-addressed storage for archives and derived files. Writes are atomic: a blob is visible
+ * under its key only once complete. Keys are validated, so nothing is read or written outside the
+ * store.
+ */
+export interface BlobStore {
+  put(source: AsyncIterable<Uint8Array> | Readable, options?: PutOptions): Promise<PutResult>;
+  /** Streams the blob, optionally a byte range [start, end] inclusive. */
+  get(key: BlobKey, range?: { start: number; end?: number }): Promise<Readable>;
+  size(key: BlobKey): Promise<number | null>;
+  delete(key: BlobKey): Promise<void>;
+  /** Every key in the store (for orphan checks and garbage collection). */
+  keys(): AsyncIterable<BlobKey>;
+}
+
+export function isBlobKey(key: string): boolean {
+  return /^[0-9a-f]{64}$/.test(key);
+}

@@ -1,0 +1,79 @@
+import { createHash, randomBytes } from "node:crypto";
+import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { type BlobKey, type BlobStore, isBlobKey, type PutOptions, type PutResult } from "./blob-store";
+import { BlobNotFoundError, BlobTooLargeError } from "./errors";
+
+/**
+ * Blobs in a local directory: `<root>/sha256/ab/<key>`. A write goes to `<root>/tmp/` while it is
+ * hashed, is fsynced, then renamed into place, so a crash never leaves a partial blob under a key.
+ */
+export class LocalBlobStore implements BlobStore {
+  constructor(readonly root: string) {}
+
+  private pathOf(key: BlobKey): string {
+    if (!isBlobKey(key)) throw new BlobNotFoundError(key);
+    return join(this.root, "sha256", key.slice(0, 2), key);
+  }
+
+  async put(source: AsyncIterable<Uint8Array> | Readable, options: PutOptions = {}): Promise<PutResult> {
+    const tmpDir = join(this.root, "tmp");
+    await mkdir(tmpDir, { recursive: true });
+    const tmp = join(tmpDir, `${Date.now()}-${randomBytes(8).toString("hex")}`);
+    const hash = createHash("sha256");
+    const file = await open(tmp, "wx");
+    let size = 0;
+    try {
+      for await (const chunk of source) {
+        size += chunk.byteLength;
+        if (options.maxBytes !== undefined && size > options.maxBytes)
+          throw new BlobTooLargeError(options.maxBytes);
+        hash.update(chunk);
+        await file.write(chunk);
+      }
+      await file.sync();
+    } catch (err) {
+      await file.close().catch(() => {});
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    await file.close();
+    const key = hash.digest("hex");
+    const target = this.pathOf(key);
+    const existing = await stat(target).catch(() => null);
+    if (existing) {
+      await rm(tmp, { force: true });
+      return { key, size, created: false };
+    }
+    await mkdir(join(this.root, "sha256", key.slice(0, 2)), { recursive: true });
+    await rename(tmp, target);
+    return { key, size, created: true };
+  }
+
+  async get(key: BlobKey, range?: { start: number; end?: number }): Promise<Readable> {
+    const path = this.pathOf(key);
+    const handle = await open(path, "r").catch((err: NodeJS.ErrnoException) => {
+      throw err.code === "ENOENT" ? new BlobNotFoundError(key) : err;
+    });
+    return handle.createReadStream({ start: range?.start, end: range?.end, autoClose: true });
+  }
+
+  async size(key: BlobKey): Promise<number | null> {
+    if (!isBlobKey(key)) return null;
+    const s = await stat(this.pathOf(key)).catch(() => null);
+    return s ? s.size : null;
+  }
+
+  async delete(key: BlobKey): Promise<void> {
+    await rm(this.pathOf(key), { force: true });
+  }
+
+  async *keys(): AsyncIterable<BlobKey> {
+    const base = join(this.root, "sha256");
+    const dirs = await readdir(base).catch(() => [] as string[]);
+    for (const dir of dirs.sort()) {
+      for (const name of (await readdir(join(base, dir))).sort()) if (isBlobKey(name)) yield name;
+    }
+  }
+}

@@ -1,0 +1,45 @@
+import multipart from "@fastify/multipart";
+import type { PrismaClient } from "@mmiohub/db";
+import type { BlobStore } from "@mmiohub/storage";
+import type { Queue } from "bullmq";
+import Fastify, { type FastifyServerOptions } from "fastify";
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import type { ApiConfig } from "./env";
+import { registerErrorHandler } from "./plugins/app/error-handler";
+import { healthRoutes } from "./routes/health";
+import { submissionRoutes } from "./routes/submissions";
+
+/** What the app needs from the outside; server.ts creates these, tests pass their own. */
+export interface AppDeps {
+  config: ApiConfig;
+  prisma: PrismaClient;
+  storage: BlobStore;
+  queue: Queue;
+}
+
+declare module "fastify" {
+  interface FastifyInstance {
+    deps: AppDeps;
+  }
+}
+
+/** Builds the fastify app. It never listens: server.ts does process work, tests use inject. */
+export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}) {
+  const app = Fastify({ ...options, disableRequestLogging: false }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorate("deps", deps);
+  registerErrorHandler(app);
+  await app.register(multipart, {
+    limits: {
+      fileSize: deps.config.MAX_UPLOAD_BYTES + 1,
+      files: 1,
+      fields: 20,
+      fieldSize: 512 * 1024,
+      parts: 25,
+    },
+  });
+  await app.register(healthRoutes);
+  await app.register(submissionRoutes);
+  return app;
+}

@@ -1,0 +1,24 @@
+import { commonEnv, parseEnv } from "@mmiohub/config";
+import { z } from "zod";
+
+const GiB = 1024 ** 3;
+
+export const apiEnvSchema = z.object({
+  ...commonEnv,
+  HOST: z.string().default("127.0.0.1"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** Base of the links we hand out (web pages of submissions and traces). */
+  PUBLIC_URL: z.url().optional(),
+  MAX_UPLOAD_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(8 * GiB),
+  QUEUE_PREFIX: z.string().default(""),
+});
+export type ApiConfig = z.infer<typeof apiEnvSchema> & { PUBLIC_URL: string };
+
+export function loadApiEnv(source: Record<string, string | undefined> = process.env): ApiConfig {
+  const env = parseEnv(apiEnvSchema, source);
+  return { ...env, PUBLIC_URL: (env.PUBLIC_URL ?? `http://${env.HOST}:${env.PORT}`).replace(/\/$/, "") };
+}

@@ -1,0 +1,58 @@
+# Shared helpers for the VM harness: logging, timing and the harness's own pass/fail checks.
+# Sourced by run.sh; everything here writes to stdout/stderr only.
+
+VM_T0=$(date +%s%N)
+VM_CHECKS=()   # one JSON object per check, in order
+VM_PASSED=0
+VM_FAILED=0
+
+log() { printf '[vm %6.1fs] %s\n' "$(vm_elapsed)" "$*"; }
+
+vm_elapsed() { awk -v a="$VM_T0" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'; }
+
+json_escape() { # text -> JSON string literal
+  local s=${1//\\/\\\\}
+  s=${s//\"/\\\"}
+  s=${s//$'\n'/\\n}
+  s=${s//$'\r'/}
+  s=${s//$'\t'/\\t}
+  printf '"%s"' "$s"
+}
+
+# check <name> <ok:0|1> [detail]: records one of the harness's own checks.
+check() {
+  local name=$1 ok=$2 detail=${3:-}
+  if [ "$ok" = 1 ]; then
+    VM_PASSED=$((VM_PASSED + 1))
+    log "check ok: $name${detail:+ ($detail)}"
+  else
+    VM_FAILED=$((VM_FAILED + 1))
+    log "check FAILED: $name${detail:+ ($detail)}"
+  fi
+  VM_CHECKS+=("{\"name\":$(json_escape "$name"),\"ok\":$([ "$ok" = 1 ] && echo true || echo false),\"detail\":$(json_escape "$detail")}")
+}
+
+# Writes .test-results/vm.json and the closing line. Called once, from run.sh's EXIT trap.
+vm_report() {
+  local file=$1
+  mkdir -p "$(dirname "$file")"
+  {
+    printf '{ "passed": %d, "failed": %d, "seconds": %s, "checks": [' "$VM_PASSED" "$VM_FAILED" "$(vm_elapsed)"
+    local i
+    for i in "${!VM_CHECKS[@]}"; do
+      [ "$i" -gt 0 ] && printf ','
+      printf '\n    %s' "${VM_CHECKS[$i]}"
+    done
+    printf '\n] }\n'
+  } >"$file"
+  log "total time $(vm_elapsed) s; report in $file"
+  echo "$VM_PASSED passed, $VM_FAILED failed"
+}
+
+# Prints a file framed so it stands out in CI logs (guest console, service logs).
+show_log() { # title file [lines]
+  local title=$1 file=$2 lines=${3:-200}
+  echo "----- $title ($file, last $lines lines) -----"
+  if [ -f "$file" ]; then tail -n "$lines" "$file" | tr -d '\r'; else echo "(missing)"; fi
+  echo "----- end of $title -----"
+}

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# `npm run test:vm`: the real-kernel end-to-end test. Builds kmod/edu_mmio against Debian's stock
+# kernel, boots it in QEMU (TCG) with the edu device, records each scenario with the real
+# mmiotrace inside the guest, brings the results out over a serial port, and checks them: the raw
+# trace against the module's documented sequence, then (agent recorder) through our API and
+# worker after an upload. Ends with "N passed, N failed" and writes .test-results/vm.json.
+#
+# Environment: MMIOHUB_VM_RECORDER=agent|busybox (default busybox until the agent stage lands), MMIOHUB_VM_SCENARIOS=basic,lost,
+# MMIOHUB_VM_KERNEL_ABI (pin a kernel), MMIOHUB_VM_BOOT_TIMEOUT (seconds, default 180).
+set -uo pipefail
+
+VM_DIR=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$VM_DIR/../.." && pwd)
+CACHE=$VM_DIR/.cache
+OUT=$VM_DIR/out
+RECORDER=${MMIOHUB_VM_RECORDER:-busybox}
+SCENARIOS=${MMIOHUB_VM_SCENARIOS:-basic,lost}
+TSX="$REPO/node_modules/.bin/tsx"
+
+source "$VM_DIR/lib/common.sh"
+source "$VM_DIR/lib/packages.sh"
+source "$VM_DIR/lib/kernel.sh"
+source "$VM_DIR/lib/module.sh"
+source "$VM_DIR/lib/initramfs.sh"
+source "$VM_DIR/lib/boot.sh"
+
+mkdir -p "$CACHE" "$OUT"
+trap 'vm_report "$REPO/.test-results/vm.json"' EXIT
+
+# Stops here when a step that everything after depends on fails; the report still gets written.
+fatal() {
+  show_log "guest console" "$OUT/console.log"
+  exit 1
+}
+
+# Runs a step, records it as a check; its output goes to $OUT/<name>.log and is shown on failure.
+step() { # name command...
+  local name=$1
+  shift
+  local logf=$OUT/step-${name// /-}.log
+  if "$@" >"$logf" 2>&1; then
+    check "$name" 1
+    cat "$logf" | grep '^\[vm' || true
+    return 0
+  fi
+  check "$name" 0 "see $logf"
+  show_log "$name" "$logf" 80
+  return 1
+}
+
+# Records the "CHECK <1|0> <name> -- <detail>" lines a TypeScript check prints.
+fold_checks() { # command...
+  local out rc line
+  out=$("$@" 2>&1)
+  rc=$?
+  local n=0
+  while IFS= read -r line; do
+    case $line in
+      "CHECK "*)
+        local rest=${line#CHECK } ok
+        ok=${rest%% *}
+        rest=${rest#* }
+        check "${rest%% -- *}" "$ok" "${rest#* -- }"
+        n=$((n + 1))
+        ;;
+      *) [ -n "$line" ] && echo "  $line" ;;
+    esac
+  done <<<"$out"
+  if [ $rc -ne 0 ] || [ $n -eq 0 ]; then check "checker ran: $*" 0 "exit $rc, $n checks"; fi
+}
+
+log "recorder $RECORDER, scenarios $SCENARIOS"
+step "debian packages" vm_packages || fatal
+step "kernel image and headers" vm_kernel "$CACHE" || fatal
+step "module builds against the guest kernel's headers" vm_module "$REPO/kmod/edu_mmio" "$OUT" || fatal
+
+AGENT=""
+if [ "$RECORDER" = agent ]; then
+  source "$VM_DIR/lib/agent.sh"
+  step "capture agent single executable builds" vm_agent_build "$REPO" || fatal
+  AGENT=$(vm_agent_path "$REPO")
+fi
+step "initramfs" vm_initramfs "$OUT" "$AGENT" || fatal
+
+if ! step "guest boots, records and powers off" vm_boot "$OUT" "$SCENARIOS" "$RECORDER"; then fatal; fi
+check "guest finished every scenario" $([ -f "$OUT/guest/done" ] && echo 1 || echo 0)
+
+for s in ${SCENARIOS//,/ }; do
+  status=$(awk -v s="$s" '$1 == s { print $2 }' "$OUT/guest/status" 2>/dev/null)
+  check "$s: recorder succeeded in the guest" $([ "$status" = 0 ] && echo 1 || echo 0) "exit ${status:-none}"
+  if [ "$RECORDER" = agent ]; then
+    vm_agent_checks "$s"
+  else
+    fold_checks "$TSX" "$VM_DIR/checks/trace-checks.ts" "$s" "$OUT/guest/$s/trace.mmiotrace"
+  fi
+done
+
+[ "$VM_FAILED" -eq 0 ] || show_log "guest console" "$OUT/console.log"
+[ "$VM_FAILED" -eq 0 ]

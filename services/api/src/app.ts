@@ -25,7 +25,7 @@ declare module "fastify" {
 
 /** Builds the fastify app. It never listens: server.ts does process work, tests use inject. */
 export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}) {
-  const app = Fastify({ ...options, disableRequestLogging: false }).withTypeProvider<ZodTypeProvider>();
+  const app = Fastify(options).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorate("deps", deps);

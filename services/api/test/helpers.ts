@@ -1,0 +1,97 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createPrisma } from "@mmiohub/db";
+import { createQueue, redisConnection } from "@mmiohub/jobs";
+import { LocalBlobStore } from "@mmiohub/storage";
+import { buildApp } from "../src/app";
+import { loadApiEnv } from "../src/env";
+
+export const REPO = new URL("../../../", import.meta.url).pathname;
+export const SHARED = process.env.MMIOHUB_SHARED ?? join(REPO, "../shared");
+
+/** An app on the real database and Redis, with its own storage directory and queue prefix. */
+export async function startApi(overrides: Record<string, string> = {}) {
+  const storageDir = await mkdtemp(join(tmpdir(), "mmiohub-api-"));
+  const prefix = `t${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const config = loadApiEnv({
+    ...process.env,
+    STORAGE_DIR: storageDir,
+    QUEUE_PREFIX: prefix,
+    PORT: "0",
+    ...overrides,
+  });
+  const prisma = createPrisma(config.DATABASE_URL, { max: 4 });
+  const queue = createQueue("ingest", redisConnection(config.REDIS_URL, "producer"), prefix);
+  const storage = new LocalBlobStore(storageDir);
+  const app = await buildApp({ config, prisma, storage, queue }, { logger: false });
+  return {
+    app,
+    config,
+    prisma,
+    queue,
+    storage,
+    storageDir,
+    prefix,
+    async close() {
+      await app.close();
+      await queue.obliterate({ force: true }).catch(() => {});
+      await queue.close();
+      await prisma.$disconnect();
+    },
+  };
+}
+
+/** Starts the real worker process (services/worker/src/main.ts) against the same stores. */
+export function startWorker(env: Record<string, string>): ChildProcess & { output: () => string } {
+  const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "services/worker/src/main.ts")], {
+    cwd: REPO,
+    env: { ...process.env, LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (d) => (output += d));
+  child.stderr?.on("data", (d) => (output += d));
+  return Object.assign(child, { output: () => output });
+}
+
+export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    child.once("exit", () => resolve());
+    child.kill(signal);
+  });
+}
+
+/** A multipart/form-data body for app.inject. */
+export function multipart(parts: { name: string; value: string | Buffer; filename?: string }[]) {
+  const boundary = `----mmiohub${Math.random().toString(16).slice(2)}`;
+  const chunks: Buffer[] = [];
+  for (const p of parts) {
+    const disposition = `form-data; name="${p.name}"${p.filename ? `; filename="${p.filename}"` : ""}`;
+    const type = p.filename ? "Content-Type: application/octet-stream\r\n" : "";
+    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\n${type}\r\n`));
+    chunks.push(Buffer.isBuffer(p.value) ? p.value : Buffer.from(p.value));
+    chunks.push(Buffer.from("\r\n"));
+  }
+  chunks.push(Buffer.from(`--${boundary}--\r\n`));
+  return {
+    payload: Buffer.concat(chunks),
+    headers: { "content-type": `multipart/form-data; boundary=${boundary}` },
+  };
+}
+
+export async function waitFor<T>(
+  fn: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+  what = "condition",
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,29 @@
+import { commonEnv, parseEnv } from "@mmiohub/config";
+import { z } from "zod";
+
+const GiB = 1024 ** 3;
+const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+export const workerEnvSchema = z.object({
+  ...commonEnv,
+  QUEUE_PREFIX: z.string().default(""),
+  WORKER_CONCURRENCY: int(1),
+  /** Largest decompressed trace accepted. */
+  MAX_TRACE_BYTES: int(64 * GiB),
+  /** Decompressed/compressed ratio above which an archive is treated as a bomb (real traces: 6-20). */
+  MAX_EXPANSION_RATIO: int(200),
+  /** The ratio check starts after this many decompressed bytes, so tiny archives are not flagged. */
+  EXPANSION_CHECK_AFTER_BYTES: int(64 * 1024 * 1024),
+  MAX_ARCHIVE_MEMBERS: int(1000),
+  MAX_LINE_BYTES: int(64 * 1024),
+  /** Attempts before a submission that keeps crashing the pipeline is failed for good. */
+  MAX_ATTEMPTS: int(3),
+  SWEEP_INTERVAL_MS: int(30_000),
+  /** A submission not finished after this long without progress is enqueued again. */
+  STALE_AFTER_MS: int(10 * 60_000),
+});
+export type WorkerConfig = z.infer<typeof workerEnvSchema>;
+
+export function loadWorkerEnv(source: Record<string, string | undefined> = process.env): WorkerConfig {
+  return parseEnv(workerEnvSchema, source);
+}

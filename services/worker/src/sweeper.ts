@@ -1,0 +1,55 @@
+import type { PrismaClient } from "@mmiohub/db";
+import { JOBS } from "@mmiohub/jobs";
+import type { Queue } from "bullmq";
+import type { Logger } from "pino";
+import { markFailed } from "./ingest/pipeline";
+
+/**
+ * The database is the source of truth, Redis keeps nothing on disk: submissions accepted but not
+ * finished are (re-)enqueued. At start-up every unfinished submission is checked; afterwards those
+ * without progress for `staleAfterMs`. A submission that used up its attempts (it kept killing
+ * workers) fails for good instead of looping.
+ */
+export async function sweep(
+  prisma: PrismaClient,
+  queue: Queue,
+  log: Logger,
+  options: { staleAfterMs: number; maxAttempts: number },
+): Promise<number> {
+  const cutoff = new Date(Date.now() - options.staleAfterMs);
+  const pending = await prisma.submission.findMany({
+    where: { status: { in: ["received", "processing"] }, updatedAt: { lte: cutoff } },
+    select: { id: true, attempts: true },
+    orderBy: { createdAt: "asc" },
+    take: 1000,
+  });
+  let enqueued = 0;
+  for (const s of pending) {
+    const payload = { submissionId: s.id };
+    const jobId = JOBS.ingest.jobId(payload);
+    const job = await queue.getJob(jobId);
+    const state = job ? await job.getState() : "missing";
+    if (
+      state === "waiting" ||
+      state === "active" ||
+      state === "delayed" ||
+      state === "prioritized" ||
+      state === "waiting-children"
+    )
+      continue;
+    if (s.attempts >= options.maxAttempts) {
+      await markFailed(
+        prisma,
+        s.id,
+        "INTERNAL",
+        `gave up after ${s.attempts} attempts: processing never completed`,
+      );
+      continue;
+    }
+    if (job) await job.remove().catch(() => {});
+    await queue.add("ingest", payload, { jobId });
+    enqueued++;
+  }
+  if (enqueued) log.info({ enqueued }, "sweep re-enqueued unfinished submissions");
+  return enqueued;
+}

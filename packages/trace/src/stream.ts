@@ -1,0 +1,66 @@
+// Thin Node adapters around the pure parser: a pull-based async generator (backpressure comes
+// from the consumer's pace) and a Writable for pipeline().
+import { Writable } from "node:stream";
+import type { TraceBatch } from "./batch";
+import type { PciDevice } from "./model-types";
+import { createParser, type ParserOptions } from "./parser";
+import type { TraceSummary } from "./summary";
+
+export type TraceItem =
+  | { readonly type: "batch"; readonly batch: TraceBatch; readonly devices: readonly PciDevice[] }
+  | { readonly type: "end"; readonly summary: TraceSummary };
+
+export type ReadTraceOptions = Omit<ParserOptions, "onBatch" | "reuseBatches">;
+
+/** Parses a byte stream (a Node Readable, a web stream, any async iterable of chunks). */
+export async function* readTrace(
+  source: AsyncIterable<Uint8Array>,
+  options: ReadTraceOptions = {},
+): AsyncGenerator<TraceItem, void, undefined> {
+  const pending: TraceBatch[] = [];
+  const parser = createParser({ ...options, onBatch: (b) => pending.push(b) });
+  let devices: readonly PciDevice[] = [];
+  let known = -1;
+  const drain = function* (): Generator<TraceItem> {
+    if (pending.length === 0) return;
+    // The device table only changes while the header is read: refresh it when it grew.
+    const now = parser.devices();
+    if (now.length !== known) {
+      devices = now;
+      known = now.length;
+    }
+    for (const batch of pending.splice(0)) yield { type: "batch", batch, devices };
+  };
+  for await (const chunk of source) {
+    parser.feed(chunk);
+    yield* drain();
+  }
+  const summary = parser.end();
+  yield* drain();
+  yield { type: "end", summary };
+}
+
+/** A Writable that feeds the parser; `onEnd` gets the summary when the stream finishes. */
+export function createTraceWritable(
+  options: ParserOptions & { readonly onEnd: (summary: TraceSummary) => void },
+): Writable {
+  const parser = createParser(options);
+  return new Writable({
+    write(chunk: Uint8Array, _encoding, callback) {
+      try {
+        parser.feed(chunk);
+        callback();
+      } catch (err) {
+        callback(err as Error);
+      }
+    },
+    final(callback) {
+      try {
+        options.onEnd(parser.end());
+        callback();
+      } catch (err) {
+        callback(err as Error);
+      }
+    },
+  });
+}

@@ -1,0 +1,216 @@
+import { spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { once } from "node:events";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createXzFileWriter, describeBackend, type XzBackend } from "./compress";
+import { openPipeReader, type PipeReader } from "./pipe-reader";
+import { RECORDING_FILE, type RecordingInfo, TRACE_FILE } from "./recording-info";
+import { createTraceChecker } from "./trace-check";
+import type { Tracefs } from "./tracefs";
+import { TracerSession } from "./tracer-session";
+import { formatBytes, formatDuration, type Ui } from "./ui";
+
+export type Step = { kind: "run"; command: string } | { kind: "phase"; text: string };
+
+export interface RecordOptions {
+  tracefs: Tracefs;
+  sysRoot: string;
+  outDir: string;
+  bufferKb: number;
+  backend: XzBackend;
+  steps: Step[];
+  /** Stop after this many seconds when there are no steps; otherwise record until a signal. */
+  durationSec: number | undefined;
+  ui: Ui;
+}
+
+const DRAIN_TIMEOUT_MS = 10_000;
+
+/** One recording: tracer on, trace_pipe -> checker + sha256 + xz file, steps with markers, safe stop. */
+export async function record(options: RecordOptions): Promise<RecordingInfo> {
+  const { tracefs, ui } = options;
+  const session = new TracerSession(tracefs, options.sysRoot);
+  const checker = createTraceChecker((count, total) => {
+    ui.warn(`the kernel lost ${count} events (${total} so far): the trace buffer overflowed`);
+  });
+  const hash = createHash("sha256");
+  const writer = createXzFileWriter(join(options.outDir, TRACE_FILE), options.backend);
+  const endToken = `mmiohub: end of recording ${randomBytes(4).toString("hex")}`;
+  const endNeedle = Buffer.from(endToken);
+  let sawEnd = false;
+  let tail = Buffer.alloc(0);
+  let stopReason: string = "end";
+  let stopRequested: () => void = () => {};
+  const stopSignal = new Promise<void>((resolve) => {
+    stopRequested = resolve;
+  });
+  const stepsLog: RecordingInfo["steps"] = [];
+  const startedAt = new Date();
+  let reader: PipeReader | undefined;
+
+  // Crash, Ctrl-C twice, or exit without going through the normal stop: close the pipe, then nop.
+  const emergency = () => {
+    reader?.closeNow();
+    writer.abort();
+    try {
+      session.stopTracer();
+    } catch (error) {
+      process.stderr.write(`mmiohub-agent: could not stop the tracer: ${(error as Error).message}\n`);
+    }
+  };
+  let signalCount = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signalCount++;
+    if (signalCount > 1) {
+      emergency();
+      process.exit(signal === "SIGINT" ? 130 : 143);
+    }
+    stopReason = signal;
+    ui.warn(`${signal}: stopping the recording safely (again to stop at once)`);
+    stopRequested();
+  };
+  const onCrash = (error: unknown) => {
+    process.stderr.write(`mmiohub-agent: crashed while recording: ${(error as Error)?.stack ?? error}\n`);
+    emergency();
+    process.exit(70);
+  };
+  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  for (const signal of signals) process.on(signal, onSignal);
+  process.on("exit", emergency);
+  process.on("uncaughtException", onCrash);
+  process.on("unhandledRejection", onCrash);
+
+  const progress = setInterval(() => {
+    const summary = checker;
+    ui.progress(
+      `recording: ${linesSoFar} events, ${formatBytes(bytesSoFar)}, ${formatDuration(Date.now() - startedAt.getTime())}` +
+        (summary.lostSoFar() > 0 ? `, LOST ${summary.lostSoFar()}` : ""),
+    );
+  }, 500);
+  let linesSoFar = 0;
+  let bytesSoFar = 0;
+
+  try {
+    session.start(options.bufferKb);
+    ui.info(
+      `mmiotrace is on (buffer ${options.bufferKb} KiB); offline CPUs: ${session.offlineCpus().join(", ") || "none"}`,
+    );
+    reader = await openPipeReader(tracefs.path("trace_pipe"), async (chunk) => {
+      bytesSoFar += chunk.length;
+      for (let at = chunk.indexOf(10); at >= 0; at = chunk.indexOf(10, at + 1)) linesSoFar++;
+      hash.update(chunk);
+      checker.feed(chunk);
+      if (!sawEnd) {
+        const window = Buffer.concat([tail, chunk.subarray(Math.max(0, chunk.length - 4096))]);
+        sawEnd = window.indexOf(endNeedle) >= 0 || chunk.indexOf(endNeedle) >= 0;
+        tail = window.subarray(Math.max(0, window.length - endNeedle.length));
+      }
+      await writer.write(chunk);
+    });
+    tracefs.marker("mmiohub: recording started");
+    await runSteps(options, tracefs, stepsLog, stopSignal, () => stopReason !== "end");
+
+    // The kernel's order: last marker, let the reader drain up to it, close the reader, then nop.
+    tracefs.marker(endToken);
+    const deadline = Date.now() + DRAIN_TIMEOUT_MS;
+    while (!sawEnd && Date.now() < deadline) await sleep(20);
+    if (!sawEnd)
+      ui.warn("the end marker did not come out of trace_pipe in time; the trace may miss its last events");
+    reader.stop();
+    await reader.done;
+    session.stopTracer();
+    await writer.end();
+  } catch (error) {
+    emergency();
+    throw error;
+  } finally {
+    clearInterval(progress);
+    ui.progressDone();
+    for (const signal of signals) process.off(signal, onSignal);
+    process.off("exit", emergency);
+    process.off("uncaughtException", onCrash);
+    process.off("unhandledRejection", onCrash);
+  }
+
+  const summary = checker.end();
+  const info: RecordingInfo = {
+    formatVersion: 1,
+    startedAt: startedAt.toISOString(),
+    endedAt: new Date().toISOString(),
+    stoppedBy: stopReason,
+    tracefs: tracefs.dir,
+    bufferKb: options.bufferKb,
+    compressor: describeBackend(options.backend),
+    traceFile: TRACE_FILE,
+    textBytes: summary.bytes,
+    lines: summary.lines,
+    sha256: hash.digest("hex"),
+    lostEvents: summary.lostEvents,
+    versionSeen: summary.versionSeen,
+    pciDevices: summary.pciDevices.length,
+    markers: summary.markers,
+    card:
+      summary.card === null
+        ? null
+        : {
+            pciId: `${summary.card.vendorId}:${summary.card.deviceId}`,
+            boot0: `0x${summary.card.boot0.toString(16).padStart(8, "0")}`,
+            chipset: `0x${summary.card.chipset.chipset.toString(16)}`,
+            family: summary.card.chipset.family,
+            name: summary.card.chipset.name,
+          },
+    steps: stepsLog,
+    kernelLog: session.log,
+  };
+  writeFileSync(join(options.outDir, RECORDING_FILE), `${JSON.stringify(info, null, 2)}\n`);
+  return info;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function runSteps(
+  options: RecordOptions,
+  tracefs: Tracefs,
+  log: RecordingInfo["steps"],
+  stopSignal: Promise<void>,
+  stopped: () => boolean,
+): Promise<void> {
+  const { ui } = options;
+  if (options.steps.length === 0) {
+    ui.info(
+      options.durationSec === undefined
+        ? "recording until Ctrl-C or SIGTERM; add markers from another shell with `mmiohub-agent mark TEXT`"
+        : `recording for ${options.durationSec} s`,
+    );
+    const timer = options.durationSec === undefined ? undefined : sleep(options.durationSec * 1000);
+    await Promise.race(timer ? [stopSignal, timer] : [stopSignal]);
+    return;
+  }
+  for (const [index, step] of options.steps.entries()) {
+    if (stopped()) return;
+    const n = index + 1;
+    const startedAt = new Date().toISOString();
+    if (step.kind === "run") {
+      tracefs.marker(`mmiohub: step ${n} begin: ${step.command}`);
+      ui.info(`step ${n}: ${step.command}`);
+      const child = spawn("sh", ["-c", step.command], { stdio: ["ignore", "inherit", "inherit"] });
+      const [code, signal] = (await once(child, "exit")) as [number | null, NodeJS.Signals | null];
+      const exitCode = code ?? (signal ? 128 : 1);
+      tracefs.marker(`mmiohub: step ${n} end: exit ${exitCode}`);
+      log.push({ step: n, command: step.command, exitCode, startedAt, endedAt: new Date().toISOString() });
+      if (exitCode !== 0) ui.warn(`step ${n} exited with ${exitCode}`);
+    } else {
+      tracefs.marker(`mmiohub: phase ${n} begin: ${step.text}`);
+      const answer = await Promise.race([
+        ui.ask(`${step.text} -- press Enter when done `),
+        stopSignal.then(() => null),
+      ]);
+      tracefs.marker(`mmiohub: phase ${n} end: ${step.text}`);
+      log.push({ step: n, phase: step.text, startedAt, endedAt: new Date().toISOString() });
+      if (answer === null) return;
+    }
+  }
+}

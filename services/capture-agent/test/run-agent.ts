@@ -1,0 +1,52 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const cli = join(dirname(fileURLToPath(import.meta.url)), "..", "src", "cli.ts");
+
+export interface AgentRun {
+  child: ChildProcess;
+  output: () => string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+}
+
+/** Runs the real CLI as its own process (signals, exit hooks and stdio are part of what is tested). */
+export function startAgent(args: string[], env: Record<string, string>, cwd?: string): AgentRun {
+  const child = spawn(process.execPath, ["--import", "tsx", cli, ...args], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.setEncoding("utf8").on("data", (text: string) => {
+    stdout += text;
+  });
+  child.stderr?.setEncoding("utf8").on("data", (text: string) => {
+    stderr += text;
+  });
+  const exit = new Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    stdout: string;
+    stderr: string;
+  }>((resolve) => {
+    child.on("exit", (code, signal) => {
+      // Let the pipes drain before handing the output over.
+      setImmediate(() => resolve({ code, signal, stdout, stderr }));
+    });
+  });
+  return { child, output: () => stdout + stderr, exit };
+}
+
+export async function runAgent(args: string[], env: Record<string, string>, cwd?: string) {
+  return startAgent(args, env, cwd).exit;
+}
+
+export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -17,10 +17,12 @@ need_pkg() { # package [command-or-file]
 
 need_pkg xz-utils xz
 need_pkg gzip gzip
+need_pkg bzip2 bzip2
 need_pkg pci.ids /usr/share/misc/pci.ids
 need_pkg postgresql pg_ctlcluster
 need_pkg redis-server redis-server
 need_pkg redis-tools redis-cli
+need_pkg docker-compose docker-compose  # only to validate docker-compose.yml in tests
 for pkg in ${MMIOHUB_EXTRA_PACKAGES:-}; do need_pkg "$pkg" "${pkg%%:*}"; done
 
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then

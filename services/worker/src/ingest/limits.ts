@@ -25,9 +25,7 @@ export class InflateGuard extends Transform {
     this.bytes += chunk.length;
     const { maxBytes, maxRatio, checkRatioAfter } = this.limits;
     if (this.bytes > maxBytes) {
-      done(
-        new IngestError("ARCHIVE_TOO_LARGE", `decompressed data exceeds the limit of ${maxBytes} bytes`),
-      );
+      done(new IngestError("ARCHIVE_TOO_LARGE", `decompressed data exceeds the limit of ${maxBytes} bytes`));
     }
     if (this.bytes > checkRatioAfter && this.bytes > this.compressedSize * maxRatio) {
       done(

@@ -35,6 +35,12 @@ export class TraceModel {
   private regions: Region[] = [];
   private readonly live = new Map<number, LiveMapping>();
   private cacheId = Number.NaN;
+  /** Bumped whenever mappings or devices change, so callers can cache resolutions. */
+  generation = 0;
+  /** After a `resolve` through a mapping: the address range that resolves the same way. */
+  hitStart = 0;
+  hitEnd = 0;
+  hitBarStart = 0;
   private cacheMap: LiveMapping | undefined = undefined;
   private lastRegion: Region | null = null;
 
@@ -60,6 +66,7 @@ export class TraceModel {
     }
     this.lastRegion = null;
     this.cacheId = Number.NaN;
+    this.generation++;
     return d.index;
   }
 
@@ -119,6 +126,7 @@ export class TraceModel {
       record,
     });
     this.cacheId = Number.NaN;
+    this.generation++;
     return r !== null;
   }
 
@@ -132,6 +140,7 @@ export class TraceModel {
     }
     this.live.delete(mapId);
     this.cacheId = Number.NaN;
+    this.generation++;
     return true;
   }
 
@@ -151,6 +160,9 @@ export class TraceModel {
       this.bar = m.bar;
       this.offset = addr - m.barStart;
       this.viaMap = true;
+      this.hitStart = m.start;
+      this.hitEnd = m.end < m.barEnd ? m.end : m.barEnd;
+      this.hitBarStart = m.barStart;
       return;
     }
     this.viaMap = false;

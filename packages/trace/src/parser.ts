@@ -1,5 +1,6 @@
 // The streaming parser: bytes in (`feed`, chunk boundaries anywhere), batches of events out.
 import type { TraceBatch } from "./batch";
+import { fastAccess } from "./fast-access";
 import { EVENT_KIND_NAMES, EventFlag, EventKind, type EventKindName } from "./kinds";
 import type { CardIdentity, PciDevice } from "./model-types";
 import { publicDevice } from "./pcidev";
@@ -120,7 +121,13 @@ export function createParser(options: ParserOptions): TraceParser {
       carryLen = 0;
       pos = nl + 1;
     }
-    for (;;) {
+    while (pos < len) {
+      const fast = fastAccess(reader, chunk, pos, len, lineNo + 1, base + pos);
+      if (fast >= 0) {
+        lineNo++;
+        pos = fast + 1;
+        continue;
+      }
       const nl = chunk.indexOf(LF, pos);
       if (nl < 0) break;
       if (nl - pos > maxLine + 1) {

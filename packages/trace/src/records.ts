@@ -54,9 +54,18 @@ export class RecordReader {
   viaMap = 0;
   firstSec = -1;
   firstUsec = 0;
-  private lastSec = 0;
-  private lastUsec = 0;
-  private b: BatchBuilder;
+  lastSec = 0;
+  lastUsec = 0;
+  /** The batch being filled (read by the fast path in fast-access.ts). */
+  b: BatchBuilder;
+  /** Last resolution through a mapping: accesses with this map id in [cStart, cEnd) resolve alike. */
+  cMapId = Number.NaN;
+  cGen = -1;
+  cStart = 0;
+  cEnd = 0;
+  cDev = -1;
+  cBar = -1;
+  cBarStart = 0;
   private readonly sc = new Scanner();
   private readonly utf8 = new TextDecoder();
 
@@ -168,12 +177,12 @@ export class RecordReader {
     this.b.start = start;
   }
 
-  private commit(): void {
+  commit(): void {
     this.events++;
     if (++this.b.length === this.b.capacity) this.flush();
   }
 
-  private time(sec: number, usec: number, lineNo: number): void {
+  time(sec: number, usec: number, lineNo: number): void {
     if (sec < this.lastSec || (sec === this.lastSec && usec < this.lastUsec)) {
       this.issues.add(C_BACKWARDS, lineNo);
     } else if (this.firstSec < 0) {
@@ -185,7 +194,7 @@ export class RecordReader {
   }
 
   /** Resolves an access into the row's device/bar/offset columns; returns flag bits. */
-  private access(row: number, mapId: number, aLo: number, aHi: number, lineNo: number): number {
+  access(row: number, mapId: number, aLo: number, aHi: number, lineNo: number): number {
     const m = this.model;
     const b = this.b;
     m.resolve(mapId, aLo, aHi);
@@ -208,6 +217,15 @@ export class RecordReader {
     } else {
       b.offsetLo[row] = off % TWO32;
       b.offsetHi[row] = Math.floor(off / TWO32);
+    }
+    if (m.viaMap && m.hitEnd - m.hitBarStart <= TWO32) {
+      this.cMapId = mapId;
+      this.cGen = m.generation;
+      this.cStart = m.hitStart;
+      this.cEnd = m.hitEnd;
+      this.cDev = dev;
+      this.cBar = m.bar;
+      this.cBarStart = m.hitBarStart;
     }
     if (m.viaMap) {
       this.viaMap++;

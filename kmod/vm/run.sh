@@ -5,7 +5,7 @@
 # trace against the module's documented sequence, then (agent recorder) through our API and
 # worker after an upload. Ends with "N passed, N failed" and writes .test-results/vm.json.
 #
-# Environment: MMIOHUB_VM_RECORDER=agent|busybox (default busybox until the agent stage lands), MMIOHUB_VM_SCENARIOS=basic,lost,
+# Environment: MMIOHUB_VM_RECORDER=agent|busybox (default agent), MMIOHUB_VM_SCENARIOS=basic,lost,
 # MMIOHUB_VM_KERNEL_ABI (pin a kernel), MMIOHUB_VM_BOOT_TIMEOUT (seconds, default 180).
 set -uo pipefail
 
@@ -13,7 +13,7 @@ VM_DIR=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$VM_DIR/../.." && pwd)
 CACHE=$VM_DIR/.cache
 OUT=$VM_DIR/out
-RECORDER=${MMIOHUB_VM_RECORDER:-busybox}
+RECORDER=${MMIOHUB_VM_RECORDER:-agent}
 SCENARIOS=${MMIOHUB_VM_SCENARIOS:-basic,lost}
 TSX="$REPO/node_modules/.bin/tsx"
 
@@ -23,9 +23,11 @@ source "$VM_DIR/lib/kernel.sh"
 source "$VM_DIR/lib/module.sh"
 source "$VM_DIR/lib/initramfs.sh"
 source "$VM_DIR/lib/boot.sh"
+source "$VM_DIR/lib/agent.sh"
+source "$VM_DIR/lib/services.sh"
 
 mkdir -p "$CACHE" "$OUT"
-trap 'vm_report "$REPO/.test-results/vm.json"' EXIT
+trap 'vm_services_stop; vm_report "$REPO/.test-results/vm.json"' EXIT
 
 # Stops here when a step that everything after depends on fails; the report still gets written.
 fatal() {
@@ -74,20 +76,36 @@ step "debian packages" vm_packages || fatal
 step "kernel image and headers" vm_kernel "$CACHE" || fatal
 step "module builds against the guest kernel's headers" vm_module "$REPO/kmod/edu_mmio" "$OUT" || fatal
 
-AGENT=""
+AGENT_DIR=""
 if [ "$RECORDER" = agent ]; then
-  source "$VM_DIR/lib/agent.sh"
-  step "capture agent single executable builds" vm_agent_build "$REPO" || fatal
-  AGENT=$(vm_agent_path "$REPO")
+  step "capture agent builds" vm_agent_build "$REPO" "$OUT" || fatal
 fi
-step "initramfs" vm_initramfs "$OUT" "$AGENT" || fatal
-
-if ! step "guest boots, records and powers off" vm_boot "$OUT" "$SCENARIOS" "$RECORDER"; then fatal; fi
-check "guest finished every scenario" $([ -f "$OUT/guest/done" ] && echo 1 || echo 0)
+if [ "$RECORDER" = agent ]; then
+  step "API and worker launch (own database, queue prefix)" vm_services_launch "$REPO" "$OUT" || fatal
+fi
+if [ -n "${MMIOHUB_VM_REUSE_GUEST:-}" ] && [ -f "$OUT/guest/done" ]; then
+  # Development aid: check the previous boot's results again without booting (host side only).
+  log "MMIOHUB_VM_REUSE_GUEST: reusing $OUT/guest from the previous boot"
+else
+  step "initramfs" vm_initramfs "$OUT" "$AGENT_DIR" || fatal
+  step "guest boots, records and powers off" vm_boot "$OUT" "$SCENARIOS" "$RECORDER" || fatal
+  check "guest finished every scenario" $([ -f "$OUT/guest/done" ] && echo 1 || echo 0)
+fi
+if [ "$RECORDER" = agent ]; then
+  step "API and worker answer" vm_services_wait || {
+    show_log "API" "$OUT/api.log" 60
+    show_log "worker" "$OUT/worker.log" 60
+    exit 1
+  }
+fi
 
 for s in ${SCENARIOS//,/ }; do
   status=$(awk -v s="$s" '$1 == s { print $2 }' "$OUT/guest/status" 2>/dev/null)
-  check "$s: recorder succeeded in the guest" $([ "$status" = 0 ] && echo 1 || echo 0) "exit ${status:-none}"
+  # The agent exits 3 when the kernel lost events: that is the lost scenario's expected outcome.
+  expected=0
+  [ "$RECORDER" = agent ] && [ "$s" = lost ] && expected=3
+  check "$s: recorder in the guest exited $expected" $([ "$status" = "$expected" ] && echo 1 || echo 0) \
+    "exit ${status:-none}"
   if [ "$RECORDER" = agent ]; then
     vm_agent_checks "$s"
   else
@@ -95,5 +113,8 @@ for s in ${SCENARIOS//,/ }; do
   fi
 done
 
-[ "$VM_FAILED" -eq 0 ] || show_log "guest console" "$OUT/console.log"
+if [ "$VM_FAILED" -ne 0 ]; then
+  show_log "guest console" "$OUT/console.log"
+  [ "$RECORDER" = agent ] && show_log "API" "$OUT/api.log" 40 && show_log "worker" "$OUT/worker.log" 40
+fi
 [ "$VM_FAILED" -eq 0 ]

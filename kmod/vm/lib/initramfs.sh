@@ -1,8 +1,8 @@
 # Builds the guest's initramfs: busybox, our /init, the module and, for the agent recorder, the
-# capture agent's single executable with the shared libraries `ldd` lists. No kernel modules: the
+# capture agent (its single executable, or node and the bundle) with the libraries `ldd` lists. No kernel modules: the
 # stock kernel has mmiotrace, tracefs, the serial ports and PCI MSI built in.
 
-vm_initramfs() { # out agent-binary-or-empty
+vm_initramfs() { # out agent-dir-or-empty
   local out=$1 agent=$2 root=$1/initramfs
   rm -rf "$root"
   mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,etc,lib,lib64}
@@ -11,12 +11,16 @@ vm_initramfs() { # out agent-binary-or-empty
   chmod 755 "$root/init"
   cp "$MODULE_KO" "$root/edu_mmio.ko"
   if [ -n "$agent" ]; then
-    cp "$agent" "$root/bin/mmiohub-agent"
-    local lib
-    # The executable is dynamically linked against glibc and friends: copy exactly what ldd names.
-    for lib in $(ldd "$agent" | grep -o '/[^ ]*'); do
-      mkdir -p "$root$(dirname "$lib")"
-      cp -L "$lib" "$root$lib"
+    cp -a "$agent"/bin/. "$root/bin/"
+    cp -a "$agent"/lib/. "$root/lib/"
+    local exe lib
+    # Executables are dynamically linked against glibc and friends: copy exactly what ldd names.
+    for exe in "$agent"/bin/*; do
+      [ "$(head -c 4 "$exe" | tail -c 3)" = ELF ] || continue
+      for lib in $(ldd "$exe" | grep -o '/[^ ]*'); do
+        mkdir -p "$root$(dirname "$lib")"
+        cp -L "$lib" "$root$lib"
+      done
     done
   fi
   # gzip -1: the 40 MB image packs in ~2 s; better ratios cost more time than they save at boot.

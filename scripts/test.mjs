@@ -2,7 +2,7 @@
 // "N passed, N failed" (counted from vitest's JSON report; lint and typecheck count as one check
 // each), which is what CI reads.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 
 const extra = process.argv.slice(2);
 const run = (cmd, args) => spawnSync(cmd, args, { stdio: "inherit" }).status === 0;
@@ -40,5 +40,6 @@ try {
   console.log("vitest wrote no report");
 }
 if (!counted || (!vitestOk && failed === 0)) failed++;
+writeFileSync(".test-results/summary.json", JSON.stringify({ passed, failed }));
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

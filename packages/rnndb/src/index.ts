@@ -1,1 +1,16 @@
-export {};
+export { builtinDatabases, openBuiltinDatabase, openDatabase, openEnvytoolsDatabase } from "./cache";
+export type { AddressInfo, DomainLookup } from "./compile";
+export { CompiledDomain } from "./compile";
+export type { CField, CType, CValue } from "./compiled-type";
+export type { ChipVariant } from "./database";
+export { CompiledDatabase, RegisterDatabase } from "./database";
+export { decodeValue } from "./decode";
+export { altHex } from "./format";
+export { DatabaseFileError, directorySource } from "./fs-source";
+export type { DatabaseSource, LoadedDatabase } from "./loader";
+export { loadDatabase } from "./loader";
+export type { Diagnostic, RawDatabase } from "./model";
+export type { PreparedDatabase } from "./prepare";
+export { prepareDatabase } from "./prepare";
+export type { Selection } from "./selection";
+export { XmlSyntaxError } from "./xml-tree";

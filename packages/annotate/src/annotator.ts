@@ -1,0 +1,189 @@
+import type { Access } from "./access";
+import { type CardSpec, CardView } from "./card";
+import { I2C_BUS_REGISTERS, i2cBus, i2cRead, i2cWrite } from "./i2c";
+import { basicIdentify, type ChipIdentifier, isNv50Plus } from "./identify";
+import type { AnnotationSink } from "./sink";
+import { type AnnotatorState, type CardState, cloneState, initialCardState } from "./state";
+
+export interface AnnotatorOptions {
+  /** PMC_BOOT_0 -> chip; defaults to the bare NV10+ rule */
+  identify?: ChipIdentifier;
+  /** chipset id -> code name, for the note on chips the database lacks */
+  chipName?: (chipset: number) => string | undefined;
+}
+
+const PRAMIN_BASE_REG = 0x1700;
+const PRAMIN_START = 0x700000;
+const PRAMIN_END = 0x800000;
+const CRTC_INDEX = [0x6013d4, 0x6033d4];
+const CRTC_DATA = [0x6013d5, 0x6033d5];
+const SLEEP_US = 100;
+
+/**
+ * demmio's job on plain numbers: names and decodes each access, and runs the indirect decoders
+ * (PRAMIN window, VGA CRTC index/data, I2C bit-banging, SLEEP gaps) whose whole state is the
+ * small JSON value `snapshot()` returns, so any range of a trace can be annotated from a
+ * checkpoint without replaying what came before.
+ */
+export class Annotator {
+  private readonly views: CardView[];
+  private state: AnnotatorState;
+  private readonly identify: ChipIdentifier;
+  private readonly chipName: (chipset: number) => string | undefined;
+
+  constructor(
+    cards: readonly CardSpec[],
+    private readonly sink: AnnotationSink,
+    options: AnnotatorOptions = {},
+  ) {
+    this.identify = options.identify ?? basicIdentify;
+    this.chipName = options.chipName ?? (() => undefined);
+    this.views = cards.map((spec) => new CardView(spec));
+    this.state = { version: 1, cards: cards.map((c) => initialCardState(c.forcedChipset ?? null)) };
+    for (let i = 0; i < this.views.length; i++) this.select(i);
+  }
+
+  /** The decoders' state after the last access: store it to resume here later. */
+  snapshot(): AnnotatorState {
+    return cloneState(this.state);
+  }
+
+  /** Resumes from a snapshot taken by an annotator with the same cards. */
+  restore(state: AnnotatorState): void {
+    if (state.version !== 1 || state.cards.length !== this.views.length)
+      throw new Error("annotator state does not belong to this trace's cards");
+    this.state = cloneState(state);
+    this.views.forEach((v, i) => {
+      const forced = v.spec.forcedChipset;
+      if (forced !== undefined) this.state.cards[i]!.chipset = forced;
+      this.select(i);
+    });
+  }
+
+  /** The chipset a card was identified as (or forced to), or null. */
+  chipset(card: number): number | null {
+    return this.state.cards[card]?.chipset ?? null;
+  }
+
+  private select(card: number): void {
+    const chipset = this.state.cards[card]!.chipset;
+    this.views[card]!.select(chipset, chipset === null ? undefined : this.chipName(chipset));
+  }
+
+  access(a: Access): void {
+    const view = this.views[a.card];
+    const st = this.state.cards[a.card];
+    if (!view || !st) throw new RangeError(`no card ${a.card}`);
+    this.sleepLine(a, st);
+    if (a.bar !== 0) {
+      this.sink.aperture(a, a.bar === 1 ? "FB" : a.bar === 2 || a.bar === 3 ? "RAMIN" : "BAR");
+      return;
+    }
+    if (view.spec.kind === "nvidia" && this.nvidia(a, view, st)) return;
+    this.plain(a, view);
+  }
+
+  private sleepLine(a: Access, st: CardState): void {
+    if (st.lastSec !== null && !st.sleepOff) {
+      const gap = (a.sec - st.lastSec) * 1_000_000 + (a.usec - st.lastUsec);
+      if (gap > SLEEP_US) this.sink.sleep(a.card, gap);
+    }
+    st.lastSec = a.sec;
+    st.lastUsec = a.usec;
+  }
+
+  /** The NVIDIA-specific decoders; true when the access was fully handled. */
+  private nvidia(a: Access, view: CardView, st: CardState): boolean {
+    const off = a.offset;
+    const value = a.valueLo;
+    if (off === 0 && !a.write && st.chipset === null) {
+      const chip = this.identify(value);
+      if (chip) {
+        st.chipset = chip.chipset;
+        this.select(a.card);
+      }
+    }
+    const nv50 = isNv50Plus(st.chipset);
+    if (nv50 && off === PRAMIN_BASE_REG) st.praminBase = value * 0x10000;
+    for (let head = 0; head < 2; head++) {
+      if (off === CRTC_INDEX[head]) {
+        st.crx[head] = value & 0xff;
+        if (a.write && a.width >= 2) {
+          // An index+data pair written at once: demmio misses the data half.
+          this.plain(a, view);
+          this.crtc(a, view, head, (value >>> 8) & 0xff);
+          return true;
+        }
+      } else if (off === CRTC_DATA[head]) {
+        this.crtc(a, view, head, value & 0xff);
+        return true;
+      }
+    }
+    if (nv50) {
+      const bus = i2cBus(off);
+      if (bus >= 0) {
+        this.i2c(a, view, st, bus);
+        return true;
+      }
+      if (off >= PRAMIN_START && off < PRAMIN_END) {
+        this.sink.memory(a, st.praminBase + off - PRAMIN_START);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private crtc(a: Access, view: CardView, head: number, data: number): void {
+    const index = this.state.cards[a.card]!.crx[head]!;
+    if (!view.crtc) {
+      this.sink.crtc(a, head, index, data, `0x${index.toString(16)}`, `0x${data.toString(16)}`);
+      return;
+    }
+    const info = view.crtc.lookup(index);
+    this.sink.crtc(a, head, index, data, info.name, view.decode(info, data, 0));
+  }
+
+  private i2c(a: Access, view: CardView, st: CardState, bus: number): void {
+    const s = st.i2c[bus]!;
+    if (!a.write) {
+      i2cRead(s, a.valueLo);
+      return;
+    }
+    const event = i2cWrite(s, a.valueLo);
+    if (event === "start") st.sleepOff = true;
+    if (event === "stop") {
+      st.sleepOff = false;
+      this.sink.i2c(a.card, a.offset, view.mmio.lookup(a.offset).name, s.text ?? "");
+      s.text = null;
+    }
+  }
+
+  /** Flushes I2C lines of transactions still open (end of trace or of a requested range). */
+  finish(): void {
+    this.state.cards.forEach((st, card) => {
+      const view = this.views[card]!;
+      st.i2c.forEach((s, bus) => {
+        if (s.text === null || s.text === "") return;
+        const off = I2C_BUS_REGISTERS[bus]!;
+        this.sink.i2c(card, off, view.mmio.lookup(off).name, `${s.text}...`);
+        s.text = null;
+      });
+    });
+  }
+
+  private plain(a: Access, view: CardView): void {
+    const info = view.mmio.lookup(a.offset);
+    const note = info.chipDependent ? view.note : undefined;
+    if (a.width === 4 && info.width === 8) {
+      // demmio splits a 32-bit access to 8-bit registers into one line per byte.
+      for (let b = 0; b < 4; b++) {
+        const bi = b === 0 ? info : view.mmio.lookup(a.offset + b);
+        const decoded = view.decode(bi, (a.valueLo >>> (8 * b)) & 0xff, 0);
+        if (b === 0) this.sink.register(a, bi.name, decoded, note);
+        else this.sink.registerByte(a, b, bi.name, decoded);
+      }
+      return;
+    }
+    this.sink.register(a, info.name, view.decode(info, a.valueLo, a.valueHi), note);
+  }
+}

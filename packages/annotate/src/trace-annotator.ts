@@ -1,0 +1,99 @@
+import {
+  chipsetName,
+  decodeBoot0,
+  EventKind,
+  formatEvent,
+  type PciDevice,
+  type TraceBatch,
+} from "@mmiohub/trace";
+import { newAccess } from "./access";
+import { Annotator } from "./annotator";
+import { DemmioWriter } from "./demmio-writer";
+import { chooseCards, type DatabaseChoice } from "./devices";
+import type { ChipIdentifier } from "./identify";
+import type { AnnotatorState } from "./state";
+
+/** PMC_BOOT_0 through the trace core's identification (byte-swapped and pre-NV10 values too). */
+export const traceIdentify: ChipIdentifier = (boot0) => {
+  const d = decodeBoot0(boot0);
+  return d
+    ? { chipset: d.chipset, name: chipsetName(d.chipset) ?? `0x${d.chipset.toString(16)}` }
+    : undefined;
+};
+
+/**
+ * Annotates the trace core's batches into demmio text: accesses of annotated cards become
+ * demmio lines, every other event passes through as its kernel line (nothing is dropped), and
+ * lost-event markers are flagged. `onText` receives text in chunks.
+ */
+export class TraceAnnotator {
+  readonly writer = new DemmioWriter();
+  private annotator: Annotator | undefined;
+  private cardOf: Int16Array = new Int16Array(1).fill(-1);
+  private readonly acc = newAccess();
+
+  constructor(private readonly dbs: DatabaseChoice) {}
+
+  /** The annotator, once the trace's device table is known. */
+  get core(): Annotator | undefined {
+    return this.annotator;
+  }
+
+  /** Annotates rows `from` (inclusive) to `to` (exclusive) of a batch. */
+  batch(batch: TraceBatch, devices: readonly PciDevice[], from = 0, to = batch.length): void {
+    const w = this.writer;
+    const acc = this.acc;
+    for (let i = from; i < to; i++) {
+      const kind = batch.kind[i]!;
+      if (kind === EventKind.READ || kind === EventKind.WRITE) {
+        if (!this.annotator) this.start(devices);
+        const dev = batch.device[i]!;
+        const card = dev >= 0 ? this.cardOf[dev]! : -1;
+        if (card < 0) {
+          w.raw(formatEvent(batch, i));
+          continue;
+        }
+        acc.card = card;
+        acc.sec = batch.sec[i]!;
+        acc.usec = batch.usec[i]!;
+        acc.width = batch.width[i]!;
+        acc.write = kind === EventKind.WRITE;
+        acc.bar = batch.bar[i]!;
+        acc.offset = batch.offsetHi[i]! * 0x100000000 + batch.offsetLo[i]!;
+        acc.valueLo = batch.valueLo[i]!;
+        acc.valueHi = batch.valueHi[i]!;
+        this.annotator!.access(acc);
+      } else {
+        w.raw(formatEvent(batch, i));
+        if (kind === EventKind.LOST || kind === EventKind.CPU_LOST) w.lost(batch.valueLo[i]!);
+      }
+    }
+  }
+
+  /** Ends the trace: open I2C transactions are printed as they stand. */
+  end(): void {
+    this.annotator?.finish();
+  }
+
+  /** The decoders' state after the last event: a checkpoint to resume from with `restore`. */
+  snapshot(devices: readonly PciDevice[]): AnnotatorState {
+    if (!this.annotator) this.start(devices);
+    return this.annotator!.snapshot();
+  }
+
+  /** Resumes at a checkpoint taken (by `snapshot`) on the same trace. */
+  restore(devices: readonly PciDevice[], state: AnnotatorState): void {
+    if (!this.annotator) this.start(devices);
+    this.annotator!.restore(state);
+  }
+
+  private start(devices: readonly PciDevice[]): void {
+    const { cards, cardOf } = chooseCards(devices, this.dbs);
+    this.cardOf = cardOf;
+    this.writer.options.multiCard = cards.length > 1;
+    this.annotator = new Annotator(cards, this.writer, {
+      identify: traceIdentify,
+      chipName: (c) => chipsetName(c) ?? undefined,
+    });
+  }
+}

@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { TraceAnnotator } from "../src/index";
+import { annotate, nvidia, parseAll, sample } from "./helpers";
+
+describe("checkpoints", () => {
+  it.each(["gk107_hand.mmiotrace", "gt215_i2c_seq.mmiotrace", "edu-qemu.mmiotrace"])(
+    "%s: resuming from a JSON snapshot after any event gives the same text",
+    (name) => {
+      const text = sample(name);
+      const whole = annotate(text);
+      const { batch, devices } = parseAll(text);
+      for (let k = 0; k <= batch.length; k++) {
+        const first = new TraceAnnotator({ nvidia });
+        first.batch(batch, devices, 0, k);
+        const state = JSON.parse(JSON.stringify(first.snapshot(devices)));
+        const second = new TraceAnnotator({ nvidia });
+        second.restore(devices, state);
+        second.batch(batch, devices, k, batch.length);
+        second.end();
+        expect(first.writer.take() + second.writer.take(), `split before event ${k}`).toBe(whole);
+      }
+    },
+  );
+
+  it("is small: the state of a card is a few hundred bytes of JSON", () => {
+    const { batch, devices } = parseAll(sample("gt215_i2c_seq.mmiotrace"));
+    const t = new TraceAnnotator({ nvidia });
+    t.batch(batch, devices, 0, 40); // inside the I2C transaction
+    const json = JSON.stringify(t.snapshot(devices));
+    expect(json.length).toBeLessThan(1500);
+    expect(JSON.parse(json).cards[0].chipset).toBe(0xa3);
+    expect(JSON.parse(json).cards[0].i2c[0].text).toMatch(/^START >a0\+ /);
+  });
+
+  it("refuses a snapshot of another trace's cards", () => {
+    const { devices } = parseAll(sample("gk107_hand.mmiotrace"));
+    const t = new TraceAnnotator({ nvidia });
+    expect(() => t.restore(devices, { version: 1, cards: [] })).toThrow(/does not belong/);
+  });
+});

@@ -90,11 +90,12 @@ const OPTIONS = {
 
 type Command = keyof typeof OPTIONS;
 
-function numberOption(value: string | undefined, name: string): number | undefined {
+function numberOption(value: string | undefined, name: string, min = 1): number | undefined {
   if (value === undefined) return undefined;
   const number = Number(value);
-  if (!Number.isFinite(number) || number <= 0)
-    throw new CliError("USAGE", `--${name} needs a positive number`, EXIT_USAGE);
+  if (!Number.isFinite(number) || number < min) {
+    throw new CliError("USAGE", `--${name} needs a number >= ${min}`, EXIT_USAGE);
+  }
   return number;
 }
 
@@ -147,7 +148,7 @@ export async function main(argv: string[], ui: Ui = createConsoleUi()): Promise<
       method: (str("method") ?? "tus") as "tus" | "multipart",
       contactEmail: str("contact-email"),
       chunkSize: numberOption(str("chunk-size"), "chunk-size"),
-      retries: numberOption(str("retries"), "retries"),
+      retries: numberOption(str("retries"), "retries", 0),
     });
     switch (command) {
       case "doctor":

@@ -81,15 +81,14 @@ export async function record(options: RecordOptions): Promise<RecordingInfo> {
   process.on("uncaughtException", onCrash);
   process.on("unhandledRejection", onCrash);
 
-  const progress = setInterval(() => {
-    const summary = checker;
-    ui.progress(
-      `recording: ${linesSoFar} events, ${formatBytes(bytesSoFar)}, ${formatDuration(Date.now() - startedAt.getTime())}` +
-        (summary.lostSoFar() > 0 ? `, LOST ${summary.lostSoFar()}` : ""),
-    );
-  }, 500);
   let linesSoFar = 0;
   let bytesSoFar = 0;
+  const progress = setInterval(() => {
+    ui.progress(
+      `recording: ${linesSoFar} events, ${formatBytes(bytesSoFar)}, ${formatDuration(Date.now() - startedAt.getTime())}` +
+        (checker.lostSoFar() > 0 ? `, LOST ${checker.lostSoFar()}` : ""),
+    );
+  }, 500);
 
   try {
     session.start(options.bufferKb);
@@ -197,7 +196,10 @@ async function runSteps(
       tracefs.marker(`mmiohub: step ${n} begin: ${step.command}`);
       ui.info(`step ${n}: ${step.command}`);
       const child = spawn("sh", ["-c", step.command], { stdio: ["ignore", "inherit", "inherit"] });
-      const [code, signal] = (await once(child, "exit")) as [number | null, NodeJS.Signals | null];
+      const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
+      // A stop request ends the running step too, so the recording can close promptly.
+      void stopSignal.then(() => child.exitCode === null && child.kill("SIGTERM"));
+      const [code, signal] = await exited;
       const exitCode = code ?? (signal ? 128 : 1);
       tracefs.marker(`mmiohub: step ${n} end: exit ${exitCode}`);
       log.push({ step: n, command: step.command, exitCode, startedAt, endedAt: new Date().toISOString() });

@@ -159,7 +159,7 @@ export function runChecks(config: AgentConfig, args: DoctorArgs, uid = process.g
   checks.push({
     id: "compressor",
     status: backend.kind === "xz" ? "ok" : "warn",
-    message: `compressor: ${describeBackend(backend)}`,
+    message: describeBackend(backend),
     ...(backend.kind === "xz" ? {} : { fix: "install xz (xz-utils) for archives 6-10x smaller" }),
   });
   return checks;

@@ -1,0 +1,45 @@
+import { createReadStream } from "node:fs";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { describe, expect, it } from "vitest";
+import { createTraceWritable, readTrace, type TraceBatch, type TraceSummary } from "../src/index";
+import { parse, sample } from "./helpers";
+
+const shared = process.env.MMIOHUB_SHARED ?? new URL("../../../../shared", import.meta.url).pathname;
+const file = join(shared, "samples", "edu-qemu-lost-events.mmiotrace");
+
+describe("stream adapters", () => {
+  it("readTrace over a file stream: batches with the device table, then the summary", async () => {
+    const batches: TraceBatch[] = [];
+    let summary: TraceSummary | undefined;
+    let devices = 0;
+    for await (const item of readTrace(createReadStream(file, { highWaterMark: 333 }), { batchSize: 50 })) {
+      if (item.type === "batch") {
+        batches.push(item.batch);
+        devices = item.devices.length;
+      } else summary = item.summary;
+    }
+    expect(devices).toBe(5);
+    expect(batches.map((b) => b.length)).toEqual([50, 50, 50, 50, 40]);
+    expect(summary).toEqual(parse(sample("edu-qemu-lost-events")).summary);
+  });
+
+  it("createTraceWritable in a pipeline", async () => {
+    let events = 0;
+    let summary: TraceSummary | undefined;
+    await pipeline(
+      Readable.from([sample("gk107_hand").subarray(0, 500), sample("gk107_hand").subarray(500)]),
+      createTraceWritable({
+        onBatch: (b) => {
+          events += b.length;
+        },
+        onEnd: (s) => {
+          summary = s;
+        },
+      }),
+    );
+    expect(events).toBe(35);
+    expect(summary?.cards[0]?.codeName).toBe("GK107");
+  });
+});

@@ -20,9 +20,27 @@ const HEX = new Int8Array(256).fill(-1);
 for (let i = 0; i < 10; i++) HEX[0x30 + i] = i;
 for (let i = 0; i < 6; i++) HEX[0x61 + i] = 10 + i;
 
-// Results of hex(), kept in module scope: the function is synchronous and never re-entered.
+// Results of hex() and decimal(), kept in module scope: the function is synchronous and never re-entered.
 let hexLo = 0;
 let hexHi = 0;
+
+let decValue = 0;
+
+/** A canonical unsigned decimal (no leading zero, at most 10 digits) at p; the position after it, or -1. */
+function decimal(buf: Uint8Array, p: number, end: number): number {
+  let q = p;
+  let v = 0;
+  while (q < end) {
+    const c = buf[q]! - ZERO;
+    if (c < 0 || c > 9) break;
+    v = v * 10 + c;
+    q++;
+  }
+  const n = q - p;
+  if (n === 0 || n > 10 || (n > 1 && buf[p] === ZERO)) return -1;
+  decValue = v;
+  return q;
+}
 
 /** `0x` + 1..16 canonical hex digits at p; returns the position after them, or -1. */
 function hex(buf: Uint8Array, p: number, end: number): number {
@@ -59,31 +77,20 @@ export function fastAccess(
   const width = buf[s + 2]! - ZERO;
   if (width !== 4 && width !== 1 && width !== 2 && width !== 8) return -1;
   let p = s + 4;
-  let c = 0;
-  // seconds
-  let q = p;
-  let sec = 0;
-  while (q < end && (c = buf[q]! - ZERO) >= 0 && c <= 9) {
-    sec = sec * 10 + c;
-    q++;
-  }
-  if (q === p || q - p > 10 || (q - p > 1 && buf[p] === ZERO) || sec > 0xffffffff) return -1;
+  let q = decimal(buf, p, end);
+  const sec = decValue;
+  if (q < 0 || sec > 0xffffffff) return -1;
   if (q + 8 >= end || buf[q] !== DOT || buf[q + 7] !== SP) return -1;
   let usec = 0;
   for (let i = 1; i <= 6; i++) {
-    c = buf[q + i]! - ZERO;
+    const c = buf[q + i]! - ZERO;
     if (c < 0 || c > 9) return -1;
     usec = usec * 10 + c;
   }
   // map id (non-negative; a negative one takes the general path)
-  p = q + 8;
-  q = p;
-  let mapId = 0;
-  while (q < end && (c = buf[q]! - ZERO) >= 0 && c <= 9) {
-    mapId = mapId * 10 + c;
-    q++;
-  }
-  if (q === p || q - p > 10 || (q - p > 1 && buf[p] === ZERO) || mapId > 0x7fffffff) return -1;
+  q = decimal(buf, q + 8, end);
+  const mapId = decValue;
+  if (q < 0 || mapId > 0x7fffffff) return -1;
   if (q >= end || buf[q] !== SP) return -1;
   p = hex(buf, q + 1, end);
   if (p < 0 || p >= end || buf[p] !== SP) return -1;
@@ -96,14 +103,9 @@ export function fastAccess(
   p = hex(buf, p + 1, end);
   if (p < 0 || p >= end || buf[p] !== SP) return -1;
   // pid, then the line must end right there
-  p++;
-  q = p;
-  let pid = 0;
-  while (q < end && (c = buf[q]! - ZERO) >= 0 && c <= 9) {
-    pid = pid * 10 + c;
-    q++;
-  }
-  if (q === p || q - p > 10 || (q - p > 1 && buf[p] === ZERO) || pid > 0x7fffffff) return -1;
+  q = decimal(buf, p + 1, end);
+  const pid = decValue;
+  if (q < 0 || pid > 0x7fffffff) return -1;
   if (q >= end || buf[q] !== LF) return -1;
 
   const b = r.b;

@@ -161,7 +161,7 @@ export class TraceModel {
       this.offset = addr - m.barStart;
       this.viaMap = true;
       this.hitStart = m.start;
-      this.hitEnd = m.end < m.barEnd ? m.end : m.barEnd;
+      this.hitEnd = Math.min(m.end, m.barEnd);
       this.hitBarStart = m.barStart;
       return;
     }

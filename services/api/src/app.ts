@@ -8,6 +8,7 @@ import type { ApiConfig } from "./env";
 import { registerErrorHandler } from "./plugins/app/error-handler";
 import { healthRoutes } from "./routes/health";
 import { submissionRoutes } from "./routes/submissions";
+import { traceSearchRoutes } from "./routes/traces-search";
 
 /** What the app needs from the outside; server.ts creates these, tests pass their own. */
 export interface AppDeps {
@@ -41,5 +42,6 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
   });
   await app.register(healthRoutes);
   await app.register(submissionRoutes);
+  await app.register(traceSearchRoutes);
   return app;
 }

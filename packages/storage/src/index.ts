@@ -1,3 +1,5 @@
-export { type BlobStore, isBlobKey, type PutOptions, type PutResult } from "./blob-store";
+export { type BlobKey, type BlobStore, isBlobKey, type PutOptions, type PutResult } from "./blob-store";
+export { createBlobStore, type StorageConfig, storageEnv } from "./create";
 export { BlobNotFoundError, BlobTooLargeError } from "./errors";
 export { LocalBlobStore } from "./local-blob-store";
+export { S3BlobStore, type S3BlobStoreOptions } from "./s3-blob-store";

@@ -1,0 +1,219 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { Readable } from "node:stream";
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+  UploadPartCommand,
+  UploadPartCopyCommand,
+} from "@aws-sdk/client-s3";
+import { type BlobKey, type BlobStore, isBlobKey, type PutOptions, type PutResult } from "./blob-store";
+import { BlobNotFoundError, BlobTooLargeError } from "./errors";
+
+export interface S3BlobStoreOptions {
+  bucket: string;
+  /** Key prefix inside the bucket (e.g. "mmiohub/"). */
+  prefix?: string;
+  client?: S3ClientConfig;
+  /** Multipart part size (S3 minimum 5 MiB); also the most a put holds in memory at once. */
+  partSize?: number;
+}
+
+const MiB = 1024 * 1024;
+const MAX_COPY = 5 * 1024 * MiB; // larger objects are copied part by part
+const COPY_PART = 1024 * MiB;
+
+const isMissing = (err: unknown) => {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e.name === "NotFound" || e.name === "NoSuchKey" || e.$metadata?.httpStatusCode === 404;
+};
+
+/**
+ * Blobs in an S3-compatible bucket, for deployments that outgrow one machine. The key is not known
+ * until the last byte has been hashed, so a put streams into a temporary object (multipart, one part
+ * in memory at a time), then copies it under its content key server-side and deletes the temporary.
+ * Readers never see a partial blob under a content key.
+ */
+export class S3BlobStore implements BlobStore {
+  readonly client: S3Client;
+  private readonly bucket: string;
+  private readonly prefix: string;
+  private readonly partSize: number;
+
+  constructor(options: S3BlobStoreOptions) {
+    this.client = new S3Client(options.client ?? {});
+    this.bucket = options.bucket;
+    this.prefix = options.prefix ?? "";
+    this.partSize = Math.max(options.partSize ?? 8 * MiB, 5 * MiB);
+  }
+
+  private objectKey(key: BlobKey): string {
+    if (!isBlobKey(key)) throw new BlobNotFoundError(key);
+    return `${this.prefix}sha256/${key.slice(0, 2)}/${key}`;
+  }
+
+  async put(source: AsyncIterable<Uint8Array> | Readable, options: PutOptions = {}): Promise<PutResult> {
+    const tmpKey = `${this.prefix}tmp/${Date.now()}-${randomBytes(8).toString("hex")}`;
+    const hash = createHash("sha256");
+    let size = 0;
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let uploadId: string | undefined;
+    const parts: { ETag?: string; PartNumber: number }[] = [];
+    const flushPart = async () => {
+      uploadId ??= (
+        await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: tmpKey }))
+      ).UploadId;
+      const PartNumber = parts.length + 1;
+      const body = Buffer.concat(pending);
+      pending = [];
+      pendingBytes = 0;
+      const r = await this.client.send(
+        new UploadPartCommand({
+          Bucket: this.bucket,
+          Key: tmpKey,
+          UploadId: uploadId,
+          PartNumber,
+          Body: body,
+        }),
+      );
+      parts.push({ ETag: r.ETag, PartNumber });
+    };
+    try {
+      for await (const chunk of source) {
+        size += chunk.byteLength;
+        if (options.maxBytes !== undefined && size > options.maxBytes)
+          throw new BlobTooLargeError(options.maxBytes);
+        hash.update(chunk);
+        pending.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        pendingBytes += chunk.byteLength;
+        if (pendingBytes >= this.partSize) await flushPart();
+      }
+      if (uploadId) {
+        if (pendingBytes > 0) await flushPart();
+        await this.client.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: this.bucket,
+            Key: tmpKey,
+            UploadId: uploadId,
+            MultipartUpload: { Parts: parts },
+          }),
+        );
+      } else {
+        await this.client.send(
+          new PutObjectCommand({ Bucket: this.bucket, Key: tmpKey, Body: Buffer.concat(pending) }),
+        );
+      }
+    } catch (err) {
+      if (uploadId) {
+        await this.client
+          .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: tmpKey, UploadId: uploadId }))
+          .catch(() => {});
+      } else {
+        await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: tmpKey })).catch(() => {});
+      }
+      throw err;
+    }
+    const key = hash.digest("hex");
+    try {
+      const created = (await this.size(key)) === null;
+      if (created) await this.copy(tmpKey, this.objectKey(key), size);
+      return { key, size, created };
+    } finally {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: tmpKey })).catch(() => {});
+    }
+  }
+
+  private async copy(from: string, to: string, size: number): Promise<void> {
+    const CopySource = `${this.bucket}/${encodeURI(from)}`;
+    if (size <= MAX_COPY) {
+      await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: to, CopySource }));
+      return;
+    }
+    const { UploadId } = await this.client.send(
+      new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: to }),
+    );
+    const parts: { ETag?: string; PartNumber: number }[] = [];
+    try {
+      for (let start = 0, PartNumber = 1; start < size; start += COPY_PART, PartNumber++) {
+        const end = Math.min(start + COPY_PART, size) - 1;
+        const r = await this.client.send(
+          new UploadPartCopyCommand({
+            Bucket: this.bucket,
+            Key: to,
+            UploadId,
+            PartNumber,
+            CopySource,
+            CopySourceRange: `bytes=${start}-${end}`,
+          }),
+        );
+        parts.push({ ETag: r.CopyPartResult?.ETag, PartNumber });
+      }
+      await this.client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: to,
+          UploadId,
+          MultipartUpload: { Parts: parts },
+        }),
+      );
+    } catch (err) {
+      await this.client
+        .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: to, UploadId }))
+        .catch(() => {});
+      throw err;
+    }
+  }
+
+  async get(key: BlobKey, range?: { start: number; end?: number }): Promise<Readable> {
+    const Range = range ? `bytes=${range.start}-${range.end ?? ""}` : undefined;
+    try {
+      const r = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), Range }),
+      );
+      return r.Body as Readable;
+    } catch (err) {
+      if (isMissing(err)) throw new BlobNotFoundError(key);
+      throw err;
+    }
+  }
+
+  async size(key: BlobKey): Promise<number | null> {
+    if (!isBlobKey(key)) return null;
+    try {
+      const r = await this.client.send(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }),
+      );
+      return r.ContentLength ?? 0;
+    } catch (err) {
+      if (isMissing(err)) return null;
+      throw err;
+    }
+  }
+
+  async delete(key: BlobKey): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
+  }
+
+  async *keys(): AsyncIterable<BlobKey> {
+    let ContinuationToken: string | undefined;
+    do {
+      const r = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${this.prefix}sha256/`, ContinuationToken }),
+      );
+      for (const o of r.Contents ?? []) {
+        const name = o.Key?.split("/").pop() ?? "";
+        if (isBlobKey(name)) yield name;
+      }
+      ContinuationToken = r.IsTruncated ? r.NextContinuationToken : undefined;
+    } while (ContinuationToken);
+  }
+}

@@ -1,10 +1,12 @@
 import { commonEnv, parseEnv } from "@mmiohub/config";
+import { storageEnv } from "@mmiohub/storage";
 import { z } from "zod";
 
 const GiB = 1024 ** 3;
 
 export const apiEnvSchema = z.object({
   ...commonEnv,
+  ...storageEnv,
   HOST: z.string().default("127.0.0.1"),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   /** Base of the links we hand out (web pages of submissions and traces). */

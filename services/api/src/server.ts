@@ -2,7 +2,7 @@
 import { ConfigError } from "@mmiohub/config";
 import { createPrisma } from "@mmiohub/db";
 import { createQueue, redisConnection } from "@mmiohub/jobs";
-import { LocalBlobStore } from "@mmiohub/storage";
+import { createBlobStore } from "@mmiohub/storage";
 import { buildApp } from "./app";
 import { loadApiEnv } from "./env";
 import { checkBackingServices, fatal } from "./startup";
@@ -19,7 +19,7 @@ queue.on("error", () => {}); // reported per request (503) and by /health
 await checkBackingServices(config, prisma, queue);
 
 const app = await buildApp(
-  { config, prisma, storage: new LocalBlobStore(config.STORAGE_DIR), queue },
+  { config, prisma, storage: createBlobStore(config), queue },
   { logger: { level: config.LOG_LEVEL }, bodyLimit: 1024 * 1024, requestTimeout: 0 },
 );
 await app.listen({ host: config.HOST, port: config.PORT });

@@ -1,4 +1,5 @@
 import { commonEnv, parseEnv } from "@mmiohub/config";
+import { storageEnv } from "@mmiohub/storage";
 import { z } from "zod";
 
 const GiB = 1024 ** 3;
@@ -6,6 +7,7 @@ const int = (fallback: number) => z.coerce.number().int().positive().default(fal
 
 export const workerEnvSchema = z.object({
   ...commonEnv,
+  ...storageEnv,
   QUEUE_PREFIX: z.string().default(""),
   WORKER_CONCURRENCY: int(1),
   /** Largest decompressed trace accepted. */

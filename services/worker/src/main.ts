@@ -2,7 +2,7 @@
 import { ConfigError } from "@mmiohub/config";
 import { createPrisma } from "@mmiohub/db";
 import { createQueue, redisConnection } from "@mmiohub/jobs";
-import { LocalBlobStore } from "@mmiohub/storage";
+import { createBlobStore } from "@mmiohub/storage";
 import { pino } from "pino";
 import { loadWorkerEnv } from "./env";
 import { sweep } from "./sweeper";
@@ -37,7 +37,7 @@ await Promise.race([
 );
 
 const worker = createIngestWorker(
-  { prisma, storage: new LocalBlobStore(config.STORAGE_DIR), config, log },
+  { prisma, storage: createBlobStore(config), config, log },
   { prefix: config.QUEUE_PREFIX },
 );
 const sweepOptions = { staleAfterMs: config.STALE_AFTER_MS, maxAttempts: config.MAX_ATTEMPTS };

@@ -122,7 +122,7 @@ function decodeCursor(sort: SearchSort, cursor: string): Prisma.Sql {
     typeof key === "string" &&
     (order.kind === "time" ? !Number.isNaN(Date.parse(key)) : /^\d{1,19}$/.test(key));
   if (s !== sort || !keyOk || typeof id !== "string" || id.length > 64) {
-    throw new AppError("BAD_REQUEST", "cursor: not a cursor of this search (start again without it)");
+    throw new AppError("CURSOR_INVALID", "cursor: not a cursor of this search (start again without it)");
   }
   const value = order.kind === "time" ? sql`${new Date(key)}::timestamptz` : sql`${BigInt(key)}::bigint`;
   return order.desc
@@ -172,18 +172,12 @@ export async function searchTraces(
   filters: SearchFilters,
   options: SearchOptions = {},
 ): Promise<SearchResult> {
-  const base = conditions(filters, options.includeHidden ?? false);
   const order = ORDER[filters.sort];
-  const page = filters.cursor ? [...base, decodeCursor(filters.sort, filters.cursor)] : base;
-  const direction = order.desc ? sql`DESC` : sql`ASC`;
-  const rowsPromise = db.$queryRaw<HitRow[]>`
-    SELECT t.id, t.submission_id, t.member, s.description, s.kernel, s.driver_name, s.driver_version,
-           t.created_at, t.event_count, t.lost_events, t.validation_ok
-    FROM trace t JOIN submission s ON s.id = t.submission_id
-    ${whereOf(page)}
-    ORDER BY ${order.column} ${direction}, t.id ${direction}
-    LIMIT ${filters.limit + 1}`;
-  const facetsPromise = options.withoutFacets ? Promise.resolve([]) : facetRows(db, base);
+  const statements = searchStatements(filters, options);
+  const rowsPromise = db.$queryRaw<HitRow[]>(statements.rows);
+  const facetsPromise = options.withoutFacets
+    ? Promise.resolve([])
+    : db.$queryRaw<FacetRow[]>(statements.facets);
   const [rows, facetList] = await Promise.all([rowsPromise, facetsPromise]);
 
   const more = rows.length > filters.limit;
@@ -256,8 +250,27 @@ interface FacetRow {
   n: bigint;
 }
 
-function facetRows(db: Db, where: Prisma.Sql[]): Promise<FacetRow[]> {
-  return db.$queryRaw<FacetRow[]>`
+/** The SQL of a search: one page of rows, and the total with facet counts (for EXPLAIN, too). */
+export function searchStatements(
+  filters: SearchFilters,
+  options: Pick<SearchOptions, "includeHidden"> = {},
+): { rows: Prisma.Sql; facets: Prisma.Sql } {
+  const base = conditions(filters, options.includeHidden ?? false);
+  const order = ORDER[filters.sort];
+  const page = filters.cursor ? [...base, decodeCursor(filters.sort, filters.cursor)] : base;
+  const direction = order.desc ? sql`DESC` : sql`ASC`;
+  const rows = sql`
+    SELECT t.id, t.submission_id, t.member, s.description, s.kernel, s.driver_name, s.driver_version,
+           t.created_at, t.event_count, t.lost_events, t.validation_ok
+    FROM trace t JOIN submission s ON s.id = t.submission_id
+    ${whereOf(page)}
+    ORDER BY ${order.column} ${direction}, t.id ${direction}
+    LIMIT ${filters.limit + 1}`;
+  return { rows, facets: facetStatement(base) };
+}
+
+function facetStatement(where: Prisma.Sql[]): Prisma.Sql {
+  return sql`
     WITH hits AS MATERIALIZED (
       SELECT t.id, s.driver_version FROM trace t JOIN submission s ON s.id = t.submission_id ${whereOf(where)}
     ),

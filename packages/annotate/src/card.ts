@@ -1,5 +1,7 @@
 import type { AddressInfo, CompiledDatabase, CompiledDomain, RegisterDatabase } from "@mmiohub/rnndb";
 
+const CACHE_SLOTS = 64;
+
 /** A device the annotator knows registers for. */
 export interface CardSpec {
   /** NVIDIA cards get chip identification and demmio's indirect decoders; others only names */
@@ -18,7 +20,7 @@ export class CardView {
   crtc: CompiledDomain | undefined;
   /** appended to lines whose decode depends on a chip the database lacks */
   note: string | undefined;
-  private readonly decoded = new WeakMap<AddressInfo, Map<number, string>>();
+  private readonly decoded = new WeakMap<AddressInfo, { keys: Float64Array; values: string[] }>();
 
   constructor(readonly spec: CardSpec) {}
 
@@ -40,20 +42,26 @@ export class CardView {
     this.crtc = this.compiled.hasDomain("NV_CR") ? this.compiled.domain("NV_CR") : undefined;
   }
 
-  /** Decoded value text, cached per register and 32-bit value: traces repeat pairs a lot. */
+  /**
+   * Decoded value text. Bitsets and enums are worth caching (traces repeat register/value pairs);
+   * a small direct-mapped table per register keeps the cache's live set bounded, so random values
+   * do not fill the heap with strings the garbage collector must then promote and sweep.
+   */
   decode(info: AddressInfo, lo: number, hi: number): string {
-    if (hi !== 0) return this.compiled.decode(info.type, lo, hi, info.width);
-    let m = this.decoded.get(info);
-    if (!m) {
-      m = new Map();
-      this.decoded.set(info, m);
+    const t = info.type;
+    if (hi !== 0 || t === undefined || (t.kind !== "bitset" && t.kind !== "enum")) {
+      return this.compiled.decode(t, lo, hi, info.width);
     }
-    let s = m.get(lo);
-    if (s === undefined) {
-      s = this.compiled.decode(info.type, lo, 0, info.width);
-      if (m.size >= 4096) m.clear();
-      m.set(lo, s);
+    let c = this.decoded.get(info);
+    if (!c) {
+      c = { keys: new Float64Array(CACHE_SLOTS).fill(-1), values: new Array<string>(CACHE_SLOTS).fill("") };
+      this.decoded.set(info, c);
     }
+    const slot = (lo ^ (lo >>> 9) ^ (lo >>> 19)) & (CACHE_SLOTS - 1);
+    if (c.keys[slot] === lo) return c.values[slot]!;
+    const s = this.compiled.decode(t, lo, 0, info.width);
+    c.keys[slot] = lo;
+    c.values[slot] = s;
     return s;
   }
 }

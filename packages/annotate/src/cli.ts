@@ -76,8 +76,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     onError: (e) => io.stderr.write(`line ${e.line}: ${e.message}\n`),
   });
   const flush = async (): Promise<void> => {
-    const text = annotator.writer.take();
-    if (text && !io.stdout.write(text)) await new Promise((r) => io.stdout.once("drain", r));
+    const bytes = annotator.writer.takeBytes();
+    if (bytes.length && !io.stdout.write(bytes)) await new Promise((r) => io.stdout.once("drain", r));
   };
   for await (const chunk of input) {
     parser.feed(chunk as Uint8Array);

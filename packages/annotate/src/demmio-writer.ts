@@ -1,19 +1,11 @@
 import type { Access } from "./access";
 import type { AnnotationSink } from "./sink";
+import { TextBuffer } from "./text-buffer";
 
-function ts(sec: number, usec: number): string {
-  return usec >= 100000 ? `${sec}.${usec}` : `${sec}.${usec.toString().padStart(6, "0")}`;
-}
-
-function value(a: Access): string {
-  return a.valueHi === 0
-    ? a.valueLo.toString(16)
-    : a.valueHi.toString(16) + a.valueLo.toString(16).padStart(8, "0");
-}
-
-function pad(s: string, n: number): string {
-  return s.length >= n ? s : "0".repeat(n - s.length) + s;
-}
+const SP = 0x20;
+const NL = 0x0a;
+const DOT = 0x2e;
+const COMMA = 0x2c;
 
 export interface DemmioWriterOptions {
   /** prefix SLEEP lines with the card: with several cards demmio's one global gap is ambiguous */
@@ -21,70 +13,160 @@ export interface DemmioWriterOptions {
 }
 
 /**
- * Renders annotations in demmio's line format (as `demmio -c` prints them). Text accumulates in
- * `take()`-able chunks so the caller decides when to write.
+ * Renders annotations in demmio's line format (as `demmio -c` prints them), straight into a
+ * byte buffer. The caller decides when to take the text (`takeBytes` for output streams, `take`
+ * for a string).
  */
 export class DemmioWriter implements AnnotationSink {
-  private out = "";
+  private readonly out = new TextBuffer();
+  /** length of the last register line up to its name: where demmio aligns split byte lines */
   private lastPrefix = 0;
 
   constructor(readonly options: DemmioWriterOptions = {}) {}
 
-  /** The text written since the last call. */
-  take(): string {
-    const s = this.out;
-    this.out = "";
-    return s;
+  /** Bytes written since the last take. */
+  get pending(): number {
+    return this.out.pos;
   }
 
-  get pending(): number {
-    return this.out.length;
+  takeBytes(): Buffer {
+    return this.out.take();
+  }
+
+  take(): string {
+    return this.out.take().toString("utf8");
   }
 
   /** A line of the trace that passes through unchanged (MARK, MAP, PCIDEV, ...), line end included. */
   raw(text: string): void {
-    this.out += text;
+    this.out.utf8(text);
   }
 
   /** The kernel's `Lost N events.` marker, flagged after the marker line itself. */
   lost(count: number): void {
-    this.out += `LOST ${count} events: the kernel's buffer overflowed, accesses are missing before this point\n`;
+    this.out.utf8(
+      `LOST ${count} events: the kernel's buffer overflowed, accesses are missing before this point\n`,
+    );
   }
 
   sleep(card: number, gapUs: number): void {
-    const ms = `${Math.floor(gapUs / 1000)}.${pad((gapUs % 1000).toString(), 3)}000ms`;
-    this.out += this.options.multiCard ? `[${card}] SLEEP ${ms}\n` : `SLEEP ${ms}\n`;
+    const o = this.out;
+    o.reserve(64);
+    if (this.options.multiCard) this.card(card);
+    o.ascii("SLEEP ");
+    o.dec(Math.floor(gapUs / 1000));
+    o.byte(DOT);
+    o.decPad(gapUs % 1000, 3);
+    o.ascii("000ms\n");
+  }
+
+  private card(card: number): void {
+    const o = this.out;
+    o.byte(0x5b);
+    o.dec(card);
+    o.byte(0x5d);
+    o.byte(SP);
+  }
+
+  /** `[card] sec.usec` */
+  private head(a: Access): void {
+    this.card(a.card);
+    this.out.dec(a.sec);
+    this.out.byte(DOT);
+    this.out.decPad(a.usec, 6);
+  }
+
+  private op(a: Access): void {
+    this.out.ascii(a.write ? " <= " : " => ");
   }
 
   register(a: Access, name: string, decoded: string, note: string | undefined): void {
-    const prefix = `[${a.card}] ${ts(a.sec, a.usec)} MMIO${a.width * 8} ${a.write ? "W" : "R"} 0x${pad(a.offset.toString(16), 6)} 0x${pad(value(a), 8)} `;
-    this.lastPrefix = prefix.length;
-    const tail = note === undefined ? "\n" : ` ${note}\n`;
-    this.out += `${prefix}${name} ${a.write ? "<=" : "=>"} ${decoded}${tail}`;
+    const o = this.out;
+    o.reserve(96 + name.length + decoded.length + (note?.length ?? 0));
+    const start = o.pos;
+    this.head(a);
+    o.ascii(" MMIO");
+    o.dec(a.width * 8);
+    o.ascii(a.write ? " W 0x" : " R 0x");
+    o.hexNum(a.offset, 6);
+    o.ascii(" 0x");
+    o.hex64(a.valueLo, a.valueHi, 8);
+    o.byte(SP);
+    this.lastPrefix = o.pos - start;
+    o.ascii(name);
+    this.op(a);
+    o.ascii(decoded);
+    if (note !== undefined) {
+      o.byte(SP);
+      o.ascii(note);
+    }
+    o.byte(NL);
   }
 
   registerByte(a: Access, _byte: number, name: string, decoded: string): void {
-    this.out += `${" ".repeat(this.lastPrefix)}${name} ${a.write ? "<=" : "=>"} ${decoded}\n`;
+    const o = this.out;
+    o.reserve(this.lastPrefix + 8 + name.length + decoded.length);
+    o.buf.fill(SP, o.pos, o.pos + this.lastPrefix);
+    o.pos += this.lastPrefix;
+    o.ascii(name);
+    this.op(a);
+    o.ascii(decoded);
+    o.byte(NL);
   }
 
   memory(a: Access, vramAddress: number): void {
-    this.out += `[${a.card}] ${ts(a.sec, a.usec)}, MEM${a.width * 8} ${vramAddress.toString(16)} ${a.write ? "<=" : "=>"} ${value(a)}\n`;
+    this.aperture(a, "MEM", vramAddress);
   }
 
-  aperture(a: Access, kind: "FB" | "RAMIN" | "BAR"): void {
-    const op = a.write ? "<=" : "=>";
-    const off = a.offset.toString(16);
-    const t = ts(a.sec, a.usec);
-    if (kind === "FB") this.out += `[${a.card}] ${t}, FB${a.width * 8} ${off} ${op} ${value(a)}\n`;
-    else if (kind === "RAMIN") this.out += `[${a.card}] ${t} RAMIN${a.width * 8} ${off} ${op} ${value(a)}\n`;
-    else this.out += `[${a.card}] ${t}, BAR${a.bar}_${a.width * 8} ${off} ${op} ${value(a)}\n`;
+  aperture(a: Access, kind: "FB" | "RAMIN" | "BAR" | "MEM", offset = a.offset): void {
+    const o = this.out;
+    o.reserve(96);
+    this.head(a);
+    if (kind === "RAMIN") o.ascii(" RAMIN");
+    else if (kind === "BAR") {
+      o.ascii(", BAR");
+      o.dec(a.bar);
+      o.byte(0x5f);
+    } else {
+      o.byte(COMMA);
+      o.byte(SP);
+      o.ascii(kind);
+    }
+    o.dec(a.width * 8);
+    o.byte(SP);
+    o.hexNum(offset);
+    this.op(a);
+    o.hex64(a.valueLo, a.valueHi);
+    o.byte(NL);
   }
 
   crtc(a: Access, head: number, index: number, data: number, name: string, decoded: string): void {
-    this.out += `[${a.card}] ${ts(a.sec, a.usec)} HEAD${head} ${a.write ? "W" : "R"}     0x${pad(index.toString(16), 2)}       0x${pad(data.toString(16), 2)} ${name} ${a.write ? "<=" : "=>"} ${decoded}\n`;
+    const o = this.out;
+    o.reserve(96 + name.length + decoded.length);
+    this.head(a);
+    o.ascii(" HEAD");
+    o.dec(head);
+    o.ascii(a.write ? " W     0x" : " R     0x");
+    o.hex(index, 2);
+    o.ascii("       0x");
+    o.hex(data, 2);
+    o.byte(SP);
+    o.ascii(name);
+    this.op(a);
+    o.ascii(decoded);
+    o.byte(NL);
   }
 
   i2c(card: number, busOffset: number, busName: string, text: string): void {
-    this.out += `[${card}] I2C      0x${pad(busOffset.toString(16), 6)}            ${busName} ${text}\n`;
+    const o = this.out;
+    o.reserve(64 + busName.length + text.length);
+    this.card(card);
+    o.ascii("I2C      0x");
+    o.hex(busOffset, 6);
+    o.ascii("            ");
+    o.ascii(busName);
+    o.byte(SP);
+    o.ascii(text);
+    o.byte(NL);
   }
 }

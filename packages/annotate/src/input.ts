@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { createReadStream } from "node:fs";
-import type { Readable } from "node:stream";
+import { PassThrough, type Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 
 /**
@@ -10,15 +10,22 @@ import { createGunzip } from "node:zlib";
 export function openTraceFile(path: string): Readable {
   if (path.endsWith(".xz")) {
     const xz = spawn("xz", ["-dc", "--", path], { stdio: ["ignore", "pipe", "pipe"] });
+    // The output ends only once xz has exited: a corrupt file must fail, not look short.
+    const out = new PassThrough({ highWaterMark: 1 << 20 });
+    xz.stdout.pipe(out, { end: false });
     let stderr = "";
     xz.stderr.setEncoding("utf8").on("data", (d: string) => {
       stderr += d;
     });
+    xz.on("error", (err) => out.destroy(err));
     xz.on("close", (code) => {
-      if (code !== 0) xz.stdout.destroy(new Error(`xz -dc ${path} failed (exit ${code}): ${stderr.trim()}`));
+      if (code === 0) out.end();
+      else out.destroy(new Error(`xz -dc ${path} failed (exit ${code}): ${stderr.trim()}`));
     });
-    xz.on("error", (err) => xz.stdout.destroy(err));
-    return xz.stdout;
+    out.on("close", () => {
+      if (xz.exitCode === null) xz.kill();
+    });
+    return out;
   }
   const file = createReadStream(path, { highWaterMark: 1 << 20 });
   if (!path.endsWith(".gz")) return file;

@@ -97,7 +97,7 @@ export class CompiledDomain implements DomainLookup {
   private readonly root: Level;
   private readonly memo = new Map<number, AddressInfo>();
   /** bounds the memo when a trace sweeps a huge window of addresses (VRAM through PRAMIN, say) */
-  private static readonly MEMO_LIMIT = 1 << 16;
+  private static readonly MEMO_LIMIT = 1 << 13;
   private flagged = false;
 
   constructor(

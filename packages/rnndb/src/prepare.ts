@@ -70,11 +70,14 @@ class Preparer {
     if (vi.prefix !== undefined) {
       prefenum = vi.prefix === "none" || !this.raw.enums.has(vi.prefix) ? undefined : vi.prefix;
     }
-    const conds = parent ? parent.conds.map((c) => ({ ...c, allowed: c.allowed.slice() })) : [];
+    // Conditions are shared with the parent until this item narrows them (most items do not).
+    let conds = parent ? parent.conds : [];
     let varsetName = vi.varset;
     if (prefenum === undefined && varsetName === undefined && parent) varsetName = parent.varset;
     const ctx: VarCtx = { prefenum, varset: varsetName, conds, dead: false };
     if (vi.variants === undefined) return ctx;
+    conds = conds.map((c) => ({ ...c, allowed: c.allowed.slice() }));
+    ctx.conds = conds;
     const setName = varsetName ?? prefenum;
     const en = setName === undefined ? undefined : this.raw.enums.get(setName);
     if (!en) {

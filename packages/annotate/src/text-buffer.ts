@@ -1,0 +1,97 @@
+const HEX = new Uint8Array(Array.from("0123456789abcdef", (c) => c.charCodeAt(0)));
+
+/**
+ * A growable byte buffer that lines are written into field by field: numbers go in as digits
+ * without an intermediate string, names as latin1 (register names are ASCII). Building a string
+ * per line and converting it later costs more in garbage collection than the annotation itself.
+ */
+export class TextBuffer {
+  buf: Buffer;
+  pos = 0;
+
+  constructor(capacity = 1 << 20) {
+    this.buf = Buffer.allocUnsafe(capacity);
+  }
+
+  /** Makes room for `n` more bytes. */
+  reserve(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(bigger, 0, 0, this.pos);
+    this.buf = bigger;
+  }
+
+  /** ASCII text (the caller reserved room for it). */
+  ascii(s: string): void {
+    const n = s.length;
+    if (n > 24) {
+      this.pos += this.buf.write(s, this.pos, "latin1");
+      return;
+    }
+    // short strings: a byte loop beats the native call's overhead
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
+    this.pos = p;
+  }
+
+  /** Text that may hold anything (marker lines): reserves room itself. */
+  utf8(s: string): void {
+    this.reserve(Buffer.byteLength(s));
+    this.pos += this.buf.write(s, this.pos, "utf8");
+  }
+
+  byte(c: number): void {
+    this.buf[this.pos++] = c;
+  }
+
+  dec(v: number): void {
+    if (v < 10) {
+      this.buf[this.pos++] = 48 + v;
+      return;
+    }
+    let n = 0;
+    for (let x = v; x >= 1; x = Math.floor(x / 10)) n++;
+    for (let i = n - 1, x = v; i >= 0; i--, x = Math.floor(x / 10)) this.buf[this.pos + i] = 48 + (x % 10);
+    this.pos += n;
+  }
+
+  /** Zero-padded decimal of exactly `width` digits. */
+  decPad(v: number, width: number): void {
+    for (let i = width - 1; i >= 0; i--, v = Math.floor(v / 10)) this.buf[this.pos + i] = 48 + (v % 10);
+    this.pos += width;
+  }
+
+  /** Lower-case hex of a 32-bit value, at least `min` digits. */
+  hex(v: number, min = 1): void {
+    v >>>= 0;
+    let n = 1;
+    while (n < 8 && v >>> (4 * n) !== 0) n++;
+    if (n < min) n = min;
+    for (let i = n - 1; i >= 0; i--) this.buf[this.pos++] = i >= 8 ? 48 : HEX[(v >>> (4 * i)) & 15]!;
+  }
+
+  /** Lower-case hex of hi:lo, at least `min` digits. */
+  hex64(lo: number, hi: number, min = 1): void {
+    if (hi === 0) {
+      this.hex(lo, min);
+      return;
+    }
+    this.hex(hi, min > 8 ? min - 8 : 1);
+    this.hex(lo, 8);
+  }
+
+  /** Hex of a number up to 2^53 (offsets, VRAM addresses). */
+  hexNum(v: number, min = 1): void {
+    if (v <= 0xffffffff) this.hex(v, min);
+    else this.hex64(v % 0x100000000, Math.floor(v / 0x100000000), min);
+  }
+
+  /** Takes the bytes written so far (a copy) and empties the buffer. */
+  take(): Buffer {
+    const out = Buffer.allocUnsafe(this.pos);
+    this.buf.copy(out, 0, 0, this.pos);
+    this.pos = 0;
+    return out;
+  }
+}

@@ -22,9 +22,10 @@ export const metadataSchema = z.object({
   kernel: z.string(),
   hostname: z.string().optional(),
   distribution: z.string().nullable(),
+  /** Absent when no NVIDIA driver is installed (the server takes `driver` as an optional object). */
   driver: z
-    .object({ name: z.string(), version: z.string().nullable(), procVersion: z.string().nullable() })
-    .nullable(),
+    .object({ name: z.string(), version: z.string().optional(), procVersion: z.string().optional() })
+    .optional(),
   gpus: z.array(
     z.object({
       slot: z.string(),
@@ -81,16 +82,21 @@ function distribution(etcRoot: string): string | null {
   return null;
 }
 
-function nvidiaDriver(procRoot: string, gpus: PciDevice[], env: NodeJS.ProcessEnv): Metadata["driver"] {
+function nvidiaDriver(
+  procRoot: string,
+  gpus: PciDevice[],
+  env: NodeJS.ProcessEnv,
+): Metadata["driver"] | undefined {
   const procVersion = readAttr(join(procRoot, "driver", "nvidia", "version")) ?? null;
   const bound = gpus.find((gpu) => gpu.vendorId === NVIDIA_VENDOR && gpu.driver !== null)?.driver ?? null;
   const name = bound ?? (procVersion ? "nvidia" : null);
-  if (name === null) return null;
+  if (name === null) return undefined;
   const fromProc = procVersion
     ? (/Kernel Module(?: for x86_64)?\s+([\d.]+)/.exec(procVersion)?.[1] ?? null)
     : null;
   const modinfo = run("modinfo", ["-F", "version", name], env);
-  return { name, version: modinfo || fromProc, procVersion };
+  const version = modinfo || fromProc;
+  return { name, ...(version ? { version } : {}), ...(procVersion ? { procVersion } : {}) };
 }
 
 function displays(sysRoot: string): Metadata["displays"] {
@@ -127,7 +133,6 @@ export function collectMetadata(sources: CollectSources, recording: RecordingInf
     collectedAt: new Date().toISOString(),
     kernel: kernelString(env),
     distribution: distribution(sources.etcRoot),
-    driver: nvidiaDriver(sources.procRoot, gpus, env),
     gpus: gpus.map((gpu) => ({
       slot: gpu.slot,
       pciId: `${gpu.vendorId}:${gpu.deviceId}`,
@@ -144,6 +149,8 @@ export function collectMetadata(sources: CollectSources, recording: RecordingInf
     xrandr: hasDisplay ? run("xrandr", ["--query"], env) : null,
     recording: recording as Record<string, unknown> | null,
   };
+  const driver = nvidiaDriver(sources.procRoot, gpus, env);
+  if (driver) metadata.driver = driver;
   if (recording?.card)
     metadata.title = `${recording.card.name ?? recording.card.family} (${recording.card.pciId})`;
   if (sources.includeHostname) metadata.hostname = hostname();

@@ -42,11 +42,13 @@ export interface TraceChecker {
 }
 
 const NL = 0x0a;
+const MAX_KEPT = 4096;
 const CH_P = 0x50;
 const CH_M = 0x4d;
 const CH_R = 0x52;
 const CH_V = 0x56;
-const LOST = /^MARK 0\.000000 Lost (\d+) events\./;
+// The kernel prints it with timestamp 0.000000; hand-edited and older logs carry a real one.
+const LOST = /^MARK \d+\.\d+ Lost (\d+) events\./;
 
 export function createTraceChecker(onLost?: (count: number, total: number) => void): TraceChecker {
   let partial: Buffer | null = null;
@@ -96,14 +98,12 @@ export function createTraceChecker(onLost?: (count: number, total: number) => vo
     const first = buf[start];
     if (first === CH_M) {
       summary.markers++;
-      if (buf[start + 5] === 0x30 && buf[start + 6] === 0x2e) {
-        const match = LOST.exec(buf.toString("latin1", start, Math.min(end, start + 64)));
-        if (match) {
-          const count = Number(match[1]);
-          summary.lostEvents += count;
-          summary.lostMarkers++;
-          onLost?.(count, summary.lostEvents);
-        }
+      const match = LOST.exec(buf.toString("latin1", start, Math.min(end, start + 64)));
+      if (match) {
+        const count = Number(match[1]);
+        summary.lostEvents += count;
+        summary.lostMarkers++;
+        onLost?.(count, summary.lostEvents);
       }
     } else if (first === CH_P) {
       pcidev(buf.toString("latin1", start, end).replace(/\r$/, ""));
@@ -117,12 +117,13 @@ export function createTraceChecker(onLost?: (count: number, total: number) => vo
   return {
     feed(chunk: Buffer): void {
       summary.bytes += chunk.length;
-      let buf = chunk;
+      const buf = chunk;
       let start = 0;
       if (partial !== null) {
         const nl = chunk.indexOf(NL);
         if (nl < 0) {
-          partial = Buffer.concat([partial, chunk]);
+          // The lines we look into are short: keep a line's head only, so garbage cannot grow memory.
+          if (partial.length < MAX_KEPT) partial = Buffer.concat([partial, chunk.subarray(0, MAX_KEPT)]);
           return;
         }
         const joined = Buffer.concat([partial, chunk.subarray(0, nl)]);
@@ -136,8 +137,7 @@ export function createTraceChecker(onLost?: (count: number, total: number) => vo
         line(buf, start, nl);
         start = nl + 1;
       }
-      if (start < buf.length) partial = Buffer.from(buf.subarray(start));
-      buf = chunk;
+      if (start < buf.length) partial = Buffer.from(buf.subarray(start, start + MAX_KEPT));
     },
     end(): TraceSummary {
       if (partial !== null && partial.length > 0) line(partial, 0, partial.length);

@@ -8,6 +8,7 @@
 // Files are generated under --dir (not the repo) and deleted afterwards unless --keep.
 import { spawnSync } from "node:child_process";
 import { createReadStream, createWriteStream, existsSync, rmSync, statSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createParser, type TraceSummary } from "@mmiohub/trace";
@@ -16,12 +17,19 @@ import { parseSize, writeTrace } from "./generate-trace";
 interface Figures {
   seconds: number;
   mbPerSec: number;
+  /** Throughput per second of CPU time used by the process (user + system): the one-core figure. */
+  mbPerCpuSec: number;
+  cpuSeconds: number;
   eventsPerSec: number;
   events: number;
   peakRssMb: number;
 }
 
 const rssMb = () => process.resourceUsage().maxRSS / 1024;
+const cpuSince = (start: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / 1e6;
+};
 
 async function runOurs(file: string): Promise<Figures & { summary: TraceSummary }> {
   let events = 0;
@@ -30,14 +38,18 @@ async function runOurs(file: string): Promise<Figures & { summary: TraceSummary 
       events += b.length;
     },
   });
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) parser.feed(chunk as Buffer);
   const summary = parser.end();
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpuSeconds = cpuSince(c0);
   const bytes = summary.bytes;
   return {
     seconds,
     mbPerSec: bytes / 1e6 / seconds,
+    cpuSeconds,
+    mbPerCpuSec: bytes / 1e6 / cpuSeconds,
     eventsPerSec: events / seconds,
     events,
     peakRssMb: rssMb(),
@@ -50,6 +62,7 @@ async function runNaive(file: string): Promise<Figures> {
   let events = 0;
   let accesses = 0;
   let rest = "";
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const handle = (line: string) => {
     if (line === "") return;
@@ -72,11 +85,14 @@ async function runNaive(file: string): Promise<Figures> {
   }
   handle(rest);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpuSeconds = cpuSince(c0);
   const bytes = statSync(file).size;
   if (accesses === 0) throw new Error("baseline saw no accesses");
   return {
     seconds,
     mbPerSec: bytes / 1e6 / seconds,
+    cpuSeconds,
+    mbPerCpuSec: bytes / 1e6 / cpuSeconds,
     eventsPerSec: events / seconds,
     events,
     peakRssMb: rssMb(),
@@ -117,8 +133,26 @@ async function main(argv: string[]): Promise<void> {
   const dir = arg("--dir", "/tmp");
   const keep = argv.includes("--keep");
   const self = fileURLToPath(import.meta.url);
+  const load = () =>
+    loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ");
   console.log(`node ${process.version}, seed ${seed}; MB = 1e6 bytes; one child process per size`);
-  console.log("size      | parser   |    MB/s | Mevents/s |  seconds |  peak RSS MB | events");
+  console.log(`load average at start: ${load()} (machine shared; "per CPU-s" divides by the CPU time used)`);
+  const rows: string[][] = [
+    [
+      "size",
+      "parser",
+      "MB/s wall",
+      "MB/s per CPU-s",
+      "Mevents/s wall",
+      "wall s",
+      "CPU s",
+      "peak RSS MB",
+      "events",
+    ],
+  ];
+  const checks: string[] = [];
   for (const label of sizes) {
     const size = parseSize(label);
     const file = join(dir, `mmiohub-bench-${label}-seed${seed}.mmiotrace`);
@@ -129,14 +163,14 @@ async function main(argv: string[]): Promise<void> {
       await new Promise<void>((resolve, reject) =>
         out.end((err?: Error | null) => (err ? reject(err) : resolve())),
       );
-      console.log(
-        `(generated ${file}: ${(statSync(file).size / 1e6).toFixed(0)} MB in ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
-      );
+      const mb = statSync(file).size / 1e6;
+      console.log(`generated ${file}: ${mb.toFixed(0)} MB in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
     const res = spawnSync(process.execPath, [...process.execArgv, self, "--child", file], {
       encoding: "utf8",
       maxBuffer: 1 << 20,
     });
+    if (!keep) rmSync(file, { force: true });
     if (res.status !== 0) throw new Error(`child failed: ${res.stderr}`);
     const r = JSON.parse(res.stdout.trim().split("\n").pop()!) as {
       ours: Figures;
@@ -147,15 +181,35 @@ async function main(argv: string[]): Promise<void> {
       ["ours", r.ours],
       ["naive", r.naive],
     ] as const) {
-      console.log(
-        `${label.padEnd(9)} | ${name.padEnd(8)} | ${fmt(f.mbPerSec)} | ${fmt(f.eventsPerSec / 1e6, 2)}  | ${fmt(f.seconds, 2)} | ${fmt(f.peakRssMb)}${name === "naive" ? "*" : " "}   | ${f.events}`,
-      );
+      rows.push([
+        label,
+        name,
+        f.mbPerSec.toFixed(1),
+        f.mbPerCpuSec.toFixed(1),
+        (f.eventsPerSec / 1e6).toFixed(2),
+        f.seconds.toFixed(1),
+        f.cpuSeconds.toFixed(1),
+        `${f.peakRssMb.toFixed(0)}${name === "naive" ? "*" : ""}`,
+        String(f.events),
+      ]);
     }
-    console.log(
-      `          | ratio    | ${fmt(r.ours.mbPerSec / r.naive.mbPerSec, 2)}x | check: ${JSON.stringify(r.check)}`,
-    );
-    if (!keep) rmSync(file, { force: true });
+    rows.push([
+      label,
+      "ours/naive",
+      `${(r.ours.mbPerSec / r.naive.mbPerSec).toFixed(2)}x`,
+      `${(r.ours.mbPerCpuSec / r.naive.mbPerCpuSec).toFixed(2)}x`,
+      "",
+      "",
+      "",
+      "",
+      "",
+    ]);
+    checks.push(`${label}: ${JSON.stringify(r.check)}`);
   }
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
+  for (const row of rows) console.log(row.map((cell, c) => cell.padStart(widths[c]!)).join(" | "));
+  for (const c of checks) console.log(c);
+  console.log(`load average at end: ${load()}`);
   console.log("* naive peak RSS is the child's peak after both runs (ours ran first in the same process)");
 }
 

@@ -93,26 +93,35 @@ export class BatchBuilder {
   extras: EventExtra[] = [];
 
   constructor(readonly capacity: number) {
-    this.kind = new Uint8Array(capacity);
-    this.width = new Uint8Array(capacity);
-    this.flags = new Uint8Array(capacity);
-    this.sec = new Uint32Array(capacity);
-    this.usec = new Uint32Array(capacity);
-    this.mapId = new Int32Array(capacity);
-    this.addrLo = new Uint32Array(capacity);
-    this.addrHi = new Uint32Array(capacity);
-    this.valueLo = new Uint32Array(capacity);
-    this.valueHi = new Uint32Array(capacity);
-    this.pcLo = new Uint32Array(capacity);
-    this.pcHi = new Uint32Array(capacity);
-    this.pid = new Int32Array(capacity);
-    this.device = new Int16Array(capacity);
-    this.bar = new Int8Array(capacity);
-    this.offsetLo = new Uint32Array(capacity);
-    this.offsetHi = new Uint32Array(capacity);
-    this.line = new Uint32Array(capacity);
-    this.byteOffset = new Float64Array(capacity);
-    this.extra = new Int32Array(capacity);
+    // One allocation per batch, widest columns first so every view is aligned.
+    const n = capacity;
+    const mem = new ArrayBuffer(n * (8 + 4 * 14 + 2 + 1 * 4));
+    let at = 0;
+    const take = <T>(make: (buf: ArrayBuffer, offset: number, length: number) => T, bytes: number): T => {
+      const view = make(mem, at, n);
+      at += bytes * n;
+      return view;
+    };
+    this.byteOffset = take((b, o, l) => new Float64Array(b, o, l), 8);
+    this.sec = take((b, o, l) => new Uint32Array(b, o, l), 4);
+    this.usec = take((b, o, l) => new Uint32Array(b, o, l), 4);
+    this.mapId = take((b, o, l) => new Int32Array(b, o, l), 4);
+    this.addrLo = take((b, o, l) => new Uint32Array(b, o, l), 4);
+    this.addrHi = take((b, o, l) => new Uint32Array(b, o, l), 4);
+    this.valueLo = take((b, o, l) => new Uint32Array(b, o, l), 4);
+    this.valueHi = take((b, o, l) => new Uint32Array(b, o, l), 4);
+    this.pcLo = take((b, o, l) => new Uint32Array(b, o, l), 4);
+    this.pcHi = take((b, o, l) => new Uint32Array(b, o, l), 4);
+    this.pid = take((b, o, l) => new Int32Array(b, o, l), 4);
+    this.offsetLo = take((b, o, l) => new Uint32Array(b, o, l), 4);
+    this.offsetHi = take((b, o, l) => new Uint32Array(b, o, l), 4);
+    this.line = take((b, o, l) => new Uint32Array(b, o, l), 4);
+    this.extra = take((b, o, l) => new Int32Array(b, o, l), 4);
+    this.device = take((b, o, l) => new Int16Array(b, o, l), 2);
+    this.bar = take((b, o, l) => new Int8Array(b, o, l), 1);
+    this.kind = take((b, o, l) => new Uint8Array(b, o, l), 1);
+    this.width = take((b, o, l) => new Uint8Array(b, o, l), 1);
+    this.flags = take((b, o, l) => new Uint8Array(b, o, l), 1);
   }
 
   /** Attaches side-table details to row `row` (the current last row). */

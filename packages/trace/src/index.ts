@@ -13,6 +13,7 @@ export {
   FIRST_BOOT42_CHIPSET,
   identifyChipset,
 } from "./chipsets";
+export { eventAt, type TraceEvent, toBigInt } from "./event";
 export {
   EVENT_KIND_COUNT,
   EVENT_KIND_NAMES,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EventFlag, EventKind } from "../src/index";
+import { EventFlag, EventKind, eventAt, toBigInt } from "../src/index";
 import { EDGE_CASES } from "./fixtures";
 import { issue, parse } from "./helpers";
 
@@ -103,5 +103,34 @@ describe("records", () => {
     expect(p.rows.every((r) => ((r.flags as number) & EventFlag.CRLF) !== 0)).toBe(true);
     expect(p.written).toBe(crlf);
     expect(p.rows.map((r) => r.valueLo)).toEqual(rows.map((r) => r.valueLo));
+  });
+
+  it("eventAt gives one event as a plain object with exact hex fields", () => {
+    const { batches } = parse(enc.encode(EDGE_CASES));
+    expect(eventAt(batches[0]!, 14)).toEqual({
+      index: 14,
+      kind: "R",
+      width: 8,
+      flags: 0,
+      sec: 1,
+      usec: 21,
+      mapId: 7,
+      addr: "0xc3ffffff00",
+      value: "0x123456789abcdef0",
+      pc: "0xffffffffc0201238",
+      pid: 0,
+      device: 1,
+      bar: 1,
+      offset: "0x3ffffff00",
+      line: 15,
+      byteOffset: 829,
+      text: null,
+    });
+    expect(eventAt(batches[0]!, 5)).toMatchObject({
+      kind: "MARK",
+      text: "phase: start (utf-8 ok: é)",
+      device: null,
+    });
+    expect(toBigInt(0x9abcdef0, 0x12345678)).toBe(0x123456789abcdef0n);
   });
 });

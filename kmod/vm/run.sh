@@ -39,9 +39,10 @@ fatal() {
 step() { # name command...
   local name=$1
   shift
-  local logf=$OUT/step-${name// /-}.log
+  local logf=$OUT/step-${name// /-}.log t0
+  t0=$(vm_elapsed)
   if "$@" >"$logf" 2>&1; then
-    check "$name" 1
+    check "$name" 1 "$(awk -v a="$t0" -v b="$(vm_elapsed)" 'BEGIN { printf "%.1f s", b - a }')"
     cat "$logf" | grep '^\[vm' || true
     return 0
   fi
@@ -74,7 +75,8 @@ fold_checks() { # command...
 log "recorder $RECORDER, scenarios $SCENARIOS"
 step "debian packages" vm_packages || fatal
 step "kernel image and headers" vm_kernel "$CACHE" || fatal
-step "module builds against the guest kernel's headers" vm_module "$REPO/kmod/edu_mmio" "$OUT" || fatal
+[ -n "${MMIOHUB_VM_REUSE_GUEST:-}" ] ||
+  step "module builds against the guest kernel's headers" vm_module "$REPO/kmod/edu_mmio" "$OUT" || fatal
 
 AGENT_DIR=""
 if [ "$RECORDER" = agent ]; then
@@ -107,14 +109,18 @@ for s in ${SCENARIOS//,/ }; do
   check "$s: recorder in the guest exited $expected" $([ "$status" = "$expected" ] && echo 1 || echo 0) \
     "exit ${status:-none}"
   if [ "$RECORDER" = agent ]; then
-    vm_agent_checks "$s"
+    fold_checks "$TSX" "$VM_DIR/checks/scenario.ts" "$s" "$OUT/guest/$s" agent "$API_URL" "${HOST_AGENT[@]}"
   else
-    fold_checks "$TSX" "$VM_DIR/checks/trace-checks.ts" "$s" "$OUT/guest/$s/trace.mmiotrace"
+    fold_checks "$TSX" "$VM_DIR/checks/scenario.ts" "$s" "$OUT/guest/$s" busybox
   fi
 done
 
 if [ "$VM_FAILED" -ne 0 ]; then
   show_log "guest console" "$OUT/console.log"
-  [ "$RECORDER" = agent ] && show_log "API" "$OUT/api.log" 40 && show_log "worker" "$OUT/worker.log" 40
+  if [ "$RECORDER" = agent ]; then
+    for s in ${SCENARIOS//,/ }; do show_log "$s: the agent in the guest" "$OUT/guest/$s/record.log" 30; done
+    show_log "API" "$OUT/api.log" 40
+    show_log "worker" "$OUT/worker.log" 40
+  fi
 fi
 [ "$VM_FAILED" -eq 0 ]

@@ -1,12 +1,11 @@
-// A small client for the public API as issue 6 describes it, and normalizers for the shapes of its
-// answers. Where a route is not served yet, calls return { pending: true } so the checks can say
-// so plainly instead of guessing.
+// A small client for the public API (issue 6): JSON answers and server-rendered pages. A route the
+// server does not have yet comes back as { pending: true }, so the checks can say so plainly.
 
 export interface Answer<T> {
   status: number;
   body: T | undefined;
   text: string;
-  /** The route does not exist on this server (fastify's "Route ... not found"). */
+  /** The route does not exist on this server (a 404 naming the route, not the resource). */
   pending: boolean;
 }
 
@@ -23,61 +22,52 @@ export async function get<T = unknown>(base: string, path: string): Promise<Answ
   return { status: res.status, body, text, pending };
 }
 
-/** One event as the checks need it, whatever the field names of the API's event objects. */
-export interface EventView {
-  index: number;
-  kind: string; // R, W, MARK, MAP, UNMAP, ...
-  width?: number;
-  offset?: number; // in the BAR
-  value?: bigint;
-  register?: string;
-  text?: string; // markers
-  raw: Record<string, unknown>;
+/** A row of GET /api/v1/traces/:id/events. */
+export interface EventRow {
+  n: number;
+  kind: string;
+  line: string;
+  offset: string | null;
+  width: number | null;
+  value: string | null;
+  access: "R" | "W" | null;
+  annotated: string[];
 }
 
-const pick = (o: Record<string, unknown>, names: string[]): unknown => {
-  for (const n of names) if (o[n] !== undefined && o[n] !== null) return o[n];
-  return undefined;
-};
-
-const toBig = (v: unknown): bigint | undefined => {
-  if (typeof v === "bigint") return v;
-  if (typeof v === "number" && Number.isInteger(v)) return BigInt(v);
-  if (typeof v === "string" && /^(0x[0-9a-f]+|\d+)$/i.test(v)) return BigInt(v);
-  return undefined;
-};
-
-export function normalizeEvent(raw: Record<string, unknown>, i: number): EventView {
-  const kindRaw = String(pick(raw, ["kind", "type", "op", "record"]) ?? "").toUpperCase();
-  const kind = kindRaw === "READ" ? "R" : kindRaw === "WRITE" ? "W" : kindRaw === "MARKER" ? "MARK" : kindRaw;
-  const reg = pick(raw, ["register", "registerName", "reg", "name"]);
-  const register =
-    typeof reg === "string"
-      ? reg
-      : reg && typeof reg === "object"
-        ? String((reg as Record<string, unknown>).name ?? "")
-        : undefined;
-  const offset = toBig(pick(raw, ["offset", "barOffset", "bar_offset", "regOffset"]));
-  return {
-    index: Number(pick(raw, ["index", "event", "n", "seq"]) ?? i),
-    kind,
-    width: Number(pick(raw, ["width", "size"]) ?? Number.NaN) || undefined,
-    offset: offset === undefined ? undefined : Number(offset),
-    value: toBig(pick(raw, ["value", "data"])),
-    register: register || undefined,
-    text: (pick(raw, ["text", "marker", "message"]) as string | undefined) ?? undefined,
-    raw,
-  };
+export interface EventsAnswer {
+  trace: string;
+  from: number;
+  to: number;
+  rnndbVersion: string | null;
+  events: EventRow[];
+  next: number | null;
 }
 
-/** Events from an answer that is either an array or an object holding one. */
-export function eventsOf(body: unknown): EventView[] {
-  const list = Array.isArray(body)
-    ? body
-    : body && typeof body === "object"
-      ? (pick(body as Record<string, unknown>, ["events", "items", "data"]) as unknown[] | undefined)
-      : undefined;
-  return (list ?? []).map((e, i) => normalizeEvent(e as Record<string, unknown>, i));
+/** A marker's text is the rest of its kernel line: "MARK <seconds> <text>". */
+export const markerText = (e: EventRow): string | undefined => /^MARK \S+ (.*)$/.exec(e.line)?.[1];
+
+/** The rows of a sequence page: event number -> { linked, text as shown }. */
+export function pageRows(html: string): Map<number, { linked: boolean; text: string }> {
+  const rows = new Map<number, { linked: boolean; text: string }>();
+  for (const m of html.matchAll(/<tr id="e(\d+)" class="([^"]*)">([\s\S]*?)<\/tr>/g)) {
+    const text = decodeEntities(
+      (m[3] ?? "")
+        .replace(/<br>/g, "\n")
+        .replace(/<[^>]+>/g, " ")
+        .replace(/[ \t]+/g, " "),
+    );
+    rows.set(Number(m[1]), { linked: /\blinked\b/.test(m[2] ?? ""), text });
+  }
+  return rows;
+}
+
+export function decodeEntities(s: string): string {
+  return s
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;|&#x27;/g, "'")
+    .replace(/&amp;/g, "&");
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

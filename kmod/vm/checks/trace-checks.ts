@@ -1,72 +1,68 @@
 // Checks a recorded mmiotrace (kernel text format) against the sequence kmod/edu_mmio documents,
 // independently of our own parser: this is the ground truth the API's answers are compared to.
-// Usage: tsx trace-checks.ts <scenario> <trace-file>   (plain text, or .xz through the `xz` program)
-// Prints one line per check: "CHECK <1|0> <name> -- <detail>", which run.sh records.
-import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { type Access, expectedSequence, probeSequence, type ScenarioName, scenarios } from "./edu-sequence";
+import { type Access, expectedSequence, probeSequence, type ScenarioName } from "./edu-sequence";
 import { report, showAccess } from "./report";
 
-const [scenario, file] = process.argv.slice(2);
-if (!scenario || !file || !(scenario in scenarios)) {
-  console.error("usage: trace-checks.ts <basic|lost> <trace-file>");
-  process.exit(2);
+/** Lost events the kernel reported in a trace ("MARK 0.000000 Lost N events."). */
+export function lostEventsIn(text: string): number {
+  let n = 0;
+  for (const m of text.matchAll(/^MARK 0\.000000 Lost (\d+) events\.\r?$/gm)) n += Number(m[1]);
+  return n;
 }
-const name = scenario as ScenarioName;
-const text = file.endsWith(".xz")
-  ? execFileSync("xz", ["-dc", file], { maxBuffer: 1 << 30 }).toString("utf8")
-  : readFileSync(file, "utf8");
-const lines = text.replace(/\r/g, "").split("\n");
-const check = (what: string, ok: boolean, detail = "") => report(`${name}: ${what}`, ok, detail);
 
-const pcidev = lines.find((l) => l.startsWith("PCIDEV ") && l.split(" ")[2] === "123411e8");
-check("trace lists the edu device (PCIDEV 1234:11e8)", !!pcidev, pcidev ?? "no PCIDEV line for 123411e8");
-// Resource starts carry the region flags in their low bits.
-const bar0 = pcidev ? BigInt(`0x${pcidev.split(" ")[4]}`) & ~0xfn : -1n;
+export function checkTrace(name: ScenarioName, text: string): void {
+  const lines = text.replace(/\r/g, "").split("\n");
+  const check = (what: string, ok: boolean, detail = "") => report(`${name}: ${what}`, ok, detail);
 
-const map = lines.find((l) => l.startsWith("MAP ") && BigInt(l.split(" ")[3] ?? "0") === bar0);
-check("the module's ioremap of BAR0 is traced (MAP)", !!map, map ?? `no MAP of 0x${bar0.toString(16)}`);
-const mapId = map?.split(" ")[2];
+  const pcidev = lines.find((l) => l.startsWith("PCIDEV ") && l.split(" ")[2] === "123411e8");
+  check("trace lists the edu device (PCIDEV 1234:11e8)", !!pcidev, pcidev ?? "no PCIDEV line for 123411e8");
+  // Resource starts carry the region flags in their low bits.
+  const bar0 = pcidev ? BigInt(`0x${pcidev.split(" ")[4]}`) & ~0xfn : -1n;
 
-const accesses: Access[] = [];
-for (const l of lines) {
-  const f = l.split(" ");
-  if ((f[0] === "R" || f[0] === "W") && f[3] === mapId && f[4] && f[5]) {
-    accesses.push([f[0], Number(f[1]), Number(BigInt(f[4]) - bar0), BigInt(f[5])]);
+  const map = lines.find((l) => l.startsWith("MAP ") && BigInt(l.split(" ")[3] ?? "0") === bar0);
+  check("the module's ioremap of BAR0 is traced (MAP)", !!map, map ?? `no MAP of 0x${bar0.toString(16)}`);
+  const mapId = map?.split(" ")[2];
+
+  const accesses: Access[] = [];
+  for (const l of lines) {
+    const f = l.split(" ");
+    if ((f[0] === "R" || f[0] === "W") && f[3] === mapId && f[4] && f[5]) {
+      accesses.push([f[0], Number(f[1]), Number(BigInt(f[4]) - bar0), BigInt(f[5])]);
+    }
   }
-}
-const lost = lines.filter((l) => /^MARK 0\.000000 Lost \d+ events\.$/.test(l));
-const lostCount = lost.reduce((n, l) => n + Number(l.split(" ")[3]), 0);
-const want = expectedSequence(name);
+  const lost = lines.filter((l) => /^MARK 0\.000000 Lost \d+ events\.$/.test(l));
+  const lostCount = lostEventsIn(text);
+  const want = expectedSequence(name);
 
-if (name === "lost") {
-  check("the kernel reported lost events", lostCount > 0, lost.join("; ") || "no 'Lost N events' marker");
-  const got = accesses.slice(0, probeSequence.length).map(showAccess).join(", ");
-  check(
-    "the first sequence is whole before the overflow",
-    got === probeSequence.map(showAccess).join(", "),
-    got,
-  );
-  // The ring buffer drops whole pages, markers included, so allow a few non-access records.
-  const total = accesses.length + lostCount;
-  check(
-    "traced + lost events account for the module's accesses",
-    total >= want.length && total <= want.length + 16,
-    `${accesses.length} traced + ${lostCount} lost, module made ${want.length}`,
-  );
-} else {
-  check("no lost events", lostCount === 0, lost.join("; ") || "none");
-  const got = accesses.map(showAccess).join(", ");
-  const expected = want.map(showAccess).join(", ");
-  check(
-    "the accesses are exactly the documented sequence",
-    got === expected,
-    got === expected ? `${accesses.length} accesses` : `got ${got}; expected ${expected}`,
-  );
+  if (name === "lost") {
+    check("the kernel reported lost events", lostCount > 0, lost.join("; ") || "no 'Lost N events' marker");
+    const got = accesses.slice(0, probeSequence.length).map(showAccess).join(", ");
+    check(
+      "the first sequence is whole before the overflow",
+      got === probeSequence.map(showAccess).join(", "),
+      got,
+    );
+    // The ring buffer drops whole pages, markers included, so allow a few non-access records.
+    const total = accesses.length + lostCount;
+    check(
+      "traced + lost events account for the module's accesses",
+      total >= want.length && total <= want.length + 16,
+      `${accesses.length} traced + ${lostCount} lost, module made ${want.length}`,
+    );
+  } else {
+    check("no lost events", lostCount === 0, lost.join("; ") || "none");
+    const got = accesses.map(showAccess).join(", ");
+    const expected = want.map(showAccess).join(", ");
+    check(
+      "the accesses are exactly the documented sequence",
+      got === expected,
+      got === expected ? `${accesses.length} accesses` : `got ${got}; expected ${expected}`,
+    );
+  }
+  const marks = lines
+    .filter((l) => l.startsWith("MARK ") && !l.startsWith("MARK 0.000000 Lost "))
+    .map((l) => l.split(" ").slice(2).join(" "));
+  check("markers around insmod/rmmod are in the trace", marks.length >= 2, marks.join(" | "));
+  const unmap = lines.some((l) => l.startsWith("UNMAP ") && l.split(" ")[2] === mapId);
+  check("the module's iounmap is traced (UNMAP)", unmap);
 }
-const marks = lines
-  .filter((l) => l.startsWith("MARK ") && !l.startsWith("MARK 0.000000 Lost "))
-  .map((l) => l.split(" ").slice(2).join(" "));
-check("markers around insmod/rmmod are in the trace", marks.length >= 2, marks.join(" | "));
-const unmap = lines.some((l) => l.startsWith("UNMAP ") && l.split(" ")[2] === mapId);
-check("the module's iounmap is traced (UNMAP)", unmap);

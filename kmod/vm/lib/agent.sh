@@ -7,6 +7,11 @@
 vm_agent_build() { # repo out
   local repo=$1 out=$2
   AGENT_DIR=$out/agent
+  if [ -n "${MMIOHUB_VM_REUSE_GUEST:-}" ] && [ -f "$AGENT_DIR/host-agent" ]; then
+    mapfile -t HOST_AGENT <"$AGENT_DIR/host-agent"
+    log "agent: reusing the previous build (${HOST_AGENT[*]})"
+    return 0
+  fi
   rm -rf "$AGENT_DIR"
   mkdir -p "$AGENT_DIR/bin" "$AGENT_DIR/lib"
   local has_build
@@ -17,7 +22,7 @@ vm_agent_build() { # repo out
     local sea
     sea=$(vm_agent_sea_path "$repo") || { echo "npm run build:agent produced no executable" >&2; return 1; }
     cp "$sea" "$AGENT_DIR/bin/mmiohub-agent"
-    HOST_AGENT=("$sea")
+    HOST_AGENT=("$AGENT_DIR/bin/mmiohub-agent")
     AGENT_KIND="single executable ($(du -h "$sea" | cut -f1))"
   else
     "$repo/node_modules/.bin/esbuild" "$repo/services/capture-agent/src/cli.ts" --bundle --platform=node \
@@ -30,6 +35,7 @@ vm_agent_build() { # repo out
     HOST_AGENT=(node "$AGENT_DIR/lib/mmiohub-agent.mjs")
     AGENT_KIND="node $(node --version) + esbuild bundle (no build:agent script yet)"
   fi
+  printf '%s\n' "${HOST_AGENT[@]}" >"$AGENT_DIR/host-agent"
   "${HOST_AGENT[@]}" --version >"$AGENT_DIR/version.txt" 2>&1 || {
     cat "$AGENT_DIR/version.txt" >&2
     return 1
@@ -44,37 +50,4 @@ vm_agent_sea_path() { # repo
     [ -x "$f" ] && { echo "$f"; return 0; }
   done
   return 1
-}
-
-# The host half of one scenario: checks the raw trace inside the archive the guest packed, uploads
-# it with the agent, waits for the worker, and checks the result through the public API.
-vm_agent_checks() { # scenario
-  local s=$1 dir=$OUT/guest/$s archive
-  archive=$(ls "$dir"/*.tar.xz 2>/dev/null | head -1)
-  check "$s: the agent packed an archive in the guest" $([ -n "$archive" ] && echo 1 || echo 0) \
-    "${archive##*/}"
-  [ -n "$archive" ] || { show_log "$s: agent output in the guest" "$dir/record.log"; return; }
-  mkdir -p "$dir/unpacked"
-  tar -xJf "$archive" -C "$dir/unpacked"
-  local trace
-  trace=$(ls "$dir"/unpacked/trace.mmiotrace* 2>/dev/null | head -1)
-  fold_checks "$TSX" "$VM_DIR/checks/trace-checks.ts" "$s" "$trace"
-  fold_checks "$TSX" "$VM_DIR/checks/agent-output-checks.ts" "$s" "$dir"
-
-  local uplog=$dir/upload.log id
-  "${HOST_AGENT[@]}" upload "$archive" --server "$API_URL" --queue-dir "$dir/queue" >"$uplog" 2>&1
-  local rc=$?
-  if [ $rc -ne 0 ] && grep -q 'no route POST /api/v1/uploads' "$uplog"; then
-    # The API does not serve resumable uploads yet: say so, and go on with the agent's
-    # multipart method so that the rest of the chain is still checked.
-    check "$s: resumable upload (tus) accepted" 0 "PENDING: the API has no POST /api/v1/uploads yet (issue 6)"
-    "${HOST_AGENT[@]}" upload "$archive" --method multipart --server "$API_URL" --queue-dir "$dir/queue" \
-      >>"$uplog" 2>&1
-    rc=$?
-  fi
-  id=$(grep -o '/s/[A-Za-z0-9_-]*' "$uplog" | head -1 | cut -c4-)
-  check "$s: mmiohub-agent upload sent the archive" $([ $rc -eq 0 ] && [ -n "$id" ] && echo 1 || echo 0) \
-    "exit $rc, submission ${id:-?}"
-  [ -n "$id" ] || { show_log "$s: upload" "$uplog"; return; }
-  fold_checks "$TSX" "$VM_DIR/checks/api-checks.ts" "$s" "$API_URL" "$id" "$dir"
 }

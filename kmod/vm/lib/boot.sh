@@ -13,7 +13,7 @@ vm_boot() { # out scenarios recorder
   log "booting QEMU (TCG, ${mem} MiB): scenarios $scenarios, recorder $recorder"
   local rc=0
   timeout "${MMIOHUB_VM_BOOT_TIMEOUT:-180}" qemu-system-x86_64 -accel tcg -cpu max -m "$mem" -smp 1 \
-    -kernel "$KERNEL_IMAGE" -initrd "$out/initrd.gz" -append "$append" \
+    -kernel "$KERNEL_IMAGE" -initrd "$out/initrd.img" -append "$append" \
     -device edu -no-reboot -display none -monitor none -nodefaults \
     -serial "file:$console" -serial "file:$raw" || rc=$?
   log "QEMU exited ($rc)"

@@ -3,6 +3,12 @@ import type { Readable } from "node:stream";
 /** A blob's key is the lower-case hex sha256 of its bytes. */
 export type BlobKey = string;
 
+export interface BlobInfo {
+  key: BlobKey;
+  size: number;
+  modifiedAt: Date;
+}
+
 export interface PutOptions {
   /** Abort (and keep nothing) once more than this many bytes arrived. */
   maxBytes?: number;
@@ -26,8 +32,8 @@ export interface BlobStore {
   get(key: BlobKey, range?: { start: number; end?: number }): Promise<Readable>;
   size(key: BlobKey): Promise<number | null>;
   delete(key: BlobKey): Promise<void>;
-  /** Every key in the store (for orphan checks and garbage collection). */
-  keys(): AsyncIterable<BlobKey>;
+  /** Every blob in the store with its size and time of writing (orphan checks, garbage collection). */
+  list(): AsyncIterable<BlobInfo>;
 }
 
 export function isBlobKey(key: string): boolean {

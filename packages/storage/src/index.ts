@@ -1,4 +1,11 @@
-export { type BlobKey, type BlobStore, isBlobKey, type PutOptions, type PutResult } from "./blob-store";
+export {
+  type BlobInfo,
+  type BlobKey,
+  type BlobStore,
+  isBlobKey,
+  type PutOptions,
+  type PutResult,
+} from "./blob-store";
 export { createBlobStore, type StorageConfig, storageEnv } from "./create";
 export { BlobNotFoundError, BlobTooLargeError } from "./errors";
 export { LocalBlobStore } from "./local-blob-store";

@@ -2,7 +2,14 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import { type BlobKey, type BlobStore, isBlobKey, type PutOptions, type PutResult } from "./blob-store";
+import {
+  type BlobInfo,
+  type BlobKey,
+  type BlobStore,
+  isBlobKey,
+  type PutOptions,
+  type PutResult,
+} from "./blob-store";
 import { BlobNotFoundError, BlobTooLargeError } from "./errors";
 
 /**
@@ -69,11 +76,15 @@ export class LocalBlobStore implements BlobStore {
     await rm(this.pathOf(key), { force: true });
   }
 
-  async *keys(): AsyncIterable<BlobKey> {
+  async *list(): AsyncIterable<BlobInfo> {
     const base = join(this.root, "sha256");
     const dirs = await readdir(base).catch(() => [] as string[]);
     for (const dir of dirs.sort()) {
-      for (const name of (await readdir(join(base, dir))).sort()) if (isBlobKey(name)) yield name;
+      for (const name of (await readdir(join(base, dir))).sort()) {
+        if (!isBlobKey(name)) continue;
+        const s = await stat(join(base, dir, name)).catch(() => null);
+        if (s) yield { key: name, size: s.size, modifiedAt: s.mtime };
+      }
     }
   }
 }

@@ -15,7 +15,14 @@ import {
   UploadPartCommand,
   UploadPartCopyCommand,
 } from "@aws-sdk/client-s3";
-import { type BlobKey, type BlobStore, isBlobKey, type PutOptions, type PutResult } from "./blob-store";
+import {
+  type BlobInfo,
+  type BlobKey,
+  type BlobStore,
+  isBlobKey,
+  type PutOptions,
+  type PutResult,
+} from "./blob-store";
 import { BlobNotFoundError, BlobTooLargeError } from "./errors";
 
 export interface S3BlobStoreOptions {
@@ -203,7 +210,7 @@ export class S3BlobStore implements BlobStore {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
   }
 
-  async *keys(): AsyncIterable<BlobKey> {
+  async *list(): AsyncIterable<BlobInfo> {
     let ContinuationToken: string | undefined;
     do {
       const r = await this.client.send(
@@ -211,7 +218,8 @@ export class S3BlobStore implements BlobStore {
       );
       for (const o of r.Contents ?? []) {
         const name = o.Key?.split("/").pop() ?? "";
-        if (isBlobKey(name)) yield name;
+        if (isBlobKey(name))
+          yield { key: name, size: o.Size ?? 0, modifiedAt: o.LastModified ?? new Date(0) };
       }
       ContinuationToken = r.IsTruncated ? r.NextContinuationToken : undefined;
     } while (ContinuationToken);

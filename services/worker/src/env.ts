@@ -21,8 +21,26 @@ export const workerEnvSchema = z.object({
   /** Attempts before a submission that keeps crashing the pipeline is failed for good. */
   MAX_ATTEMPTS: int(3),
   SWEEP_INTERVAL_MS: int(30_000),
+  /**
+   * How long a job's lock lives without renewal: a worker that died (SIGKILL, OOM) gives its job
+   * back after this long. Renewed every half of it while the job runs.
+   */
+  JOB_LOCK_MS: int(60_000),
+  /** envytools' rnndb folder, for the annotator checkpoints of NVIDIA cards (none when unset). */
+  MMIOHUB_RNNDB: z.string().optional(),
+  /** Debian's PCI id database, for card names. */
+  PCI_IDS_PATH: z.string().default("/usr/share/misc/pci.ids"),
+  /** Events per event-store block (the unit the API reads). */
+  EVENT_BLOCK_EVENTS: int(4096),
+  /** Events between annotator checkpoints (a multiple of EVENT_BLOCK_EVENTS). */
+  CHECKPOINT_INTERVAL: int(65_536),
+  /** Other archive members are kept as attachments up to this size each (larger ones are listed only). */
+  MAX_ATTACHMENT_BYTES: int(16 * 1024 * 1024),
   /** A submission not finished after this long without progress is enqueued again. */
   STALE_AFTER_MS: int(10 * 60_000),
+  /** Unreferenced blobs (left by a process that died mid-write) older than this are deleted. */
+  BLOB_GC_GRACE_MS: int(60 * 60_000),
+  BLOB_GC_INTERVAL_MS: int(10 * 60_000),
 });
 export type WorkerConfig = z.infer<typeof workerEnvSchema>;
 

@@ -4,6 +4,7 @@ import { createPrisma } from "@mmiohub/db";
 import { createQueue, redisConnection } from "@mmiohub/jobs";
 import { createBlobStore } from "@mmiohub/storage";
 import { pino } from "pino";
+import { collectBlobGarbage } from "./blob-gc";
 import { loadWorkerEnv } from "./env";
 import { sweep } from "./sweeper";
 import { createIngestWorker } from "./worker";
@@ -36,8 +37,9 @@ await Promise.race([
   fatal(`cannot reach Redis at ${redis.hostname}:${redis.port || 6379} (REDIS_URL): ${err.message}`),
 );
 
+const storage = createBlobStore(config);
 const worker = createIngestWorker(
-  { prisma, storage: createBlobStore(config), config, log },
+  { prisma, storage, config, log },
   { prefix: config.QUEUE_PREFIX },
 );
 const sweepOptions = { staleAfterMs: config.STALE_AFTER_MS, maxAttempts: config.MAX_ATTEMPTS };
@@ -48,6 +50,11 @@ await sweep(prisma, queue, log, { ...sweepOptions, staleAfterMs: 0 }).catch((err
 const timer = setInterval(() => {
   sweep(prisma, queue, log, sweepOptions).catch((err) => log.warn({ err }, "sweep failed"));
 }, config.SWEEP_INTERVAL_MS);
+const gcTimer = setInterval(() => {
+  collectBlobGarbage(prisma, storage, log, { graceMs: config.BLOB_GC_GRACE_MS }).catch((err) =>
+    log.warn({ err }, "blob garbage collection failed"),
+  );
+}, config.BLOB_GC_INTERVAL_MS);
 log.info({ concurrency: config.WORKER_CONCURRENCY }, "worker started");
 
 let closing = false;
@@ -56,6 +63,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     if (closing) return;
     closing = true;
     clearInterval(timer);
+    clearInterval(gcTimer);
     log.info({ signal }, "shutting down: letting the current job finish");
     const force = setTimeout(() => process.exit(1), 60_000).unref();
     await worker.close();

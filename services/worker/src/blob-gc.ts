@@ -1,0 +1,47 @@
+import type { PrismaClient } from "@mmiohub/db";
+import type { BlobInfo, BlobStore } from "@mmiohub/storage";
+import type { Logger } from "pino";
+
+/**
+ * Deletes blobs nothing refers to. They appear when a process dies between storing a blob and
+ * committing the row that names it (an upload killed mid-request, an ingest killed before its
+ * transaction). A blob younger than `graceMs` is left alone: its row may be about to be committed.
+ * References: submissions' archives, traces' event stores, and any `key` inside submission notes
+ * (attachments).
+ */
+export async function collectBlobGarbage(
+  prisma: PrismaClient,
+  storage: BlobStore,
+  log: Logger,
+  options: { graceMs: number; batch?: number },
+): Promise<{ scanned: number; deleted: number }> {
+  const cutoff = Date.now() - options.graceMs;
+  let scanned = 0;
+  let deleted = 0;
+  let candidates: BlobInfo[] = [];
+  const flush = async () => {
+    if (candidates.length === 0) return;
+    const keys = candidates.map((c) => c.key);
+    candidates = [];
+    const referenced = await prisma.$queryRaw<{ k: string }[]>`
+      SELECT archive_sha256 AS k FROM submission WHERE archive_sha256 = ANY(${keys})
+      UNION SELECT event_store_key FROM trace WHERE event_store_key = ANY(${keys})
+      UNION SELECT k FROM (SELECT jsonb_path_query(notes, 'strict $.**.key') #>> '{}' AS k FROM submission) n
+            WHERE k = ANY(${keys})`;
+    const keep = new Set(referenced.map((r) => r.k));
+    for (const key of keys) {
+      if (keep.has(key)) continue;
+      await storage.delete(key);
+      deleted++;
+    }
+  };
+  for await (const blob of storage.list()) {
+    scanned++;
+    if (blob.modifiedAt.getTime() > cutoff) continue;
+    candidates.push(blob);
+    if (candidates.length >= (options.batch ?? 500)) await flush();
+  }
+  await flush();
+  if (deleted) log.info({ scanned, deleted }, "deleted unreferenced blobs");
+  return { scanned, deleted };
+}

@@ -1,4 +1,3 @@
-export { chipsetFromBoot0 } from "./chipset";
 export { type AgentConfig, loadConfig } from "./config";
 export { main } from "./main";
 export { createTraceChecker, type TraceSummary } from "./trace-check";

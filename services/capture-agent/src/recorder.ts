@@ -153,12 +153,14 @@ export async function record(options: RecordOptions): Promise<RecordingInfo> {
       summary.card === null
         ? null
         : {
-            pciId: `${summary.card.vendorId}:${summary.card.deviceId}`,
-            boot0: `0x${summary.card.boot0.toString(16).padStart(8, "0")}`,
-            chipset: `0x${summary.card.chipset.chipset.toString(16)}`,
-            family: summary.card.chipset.family,
-            name: summary.card.chipset.name,
+            pciId: summary.card.pciId,
+            boot0:
+              summary.card.boot0 === null ? null : `0x${summary.card.boot0.toString(16).padStart(8, "0")}`,
+            chipset: `0x${summary.card.chipset.toString(16)}`,
+            family: summary.card.family,
+            name: summary.card.name,
           },
+    issues: summary.issues,
     steps: stepsLog,
     kernelLog: session.log,
   };

@@ -27,7 +27,7 @@ export const recordingInfoSchema = z.object({
   card: z
     .object({
       pciId: z.string(),
-      boot0: z.string(),
+      boot0: z.string().nullable(),
       chipset: z.string(),
       family: z.string(),
       name: z.string().nullable(),
@@ -43,6 +43,7 @@ export const recordingInfoSchema = z.object({
       endedAt: z.string(),
     }),
   ),
+  issues: z.array(z.string()),
   kernelLog: z.array(z.string()),
 });
 export type RecordingInfo = z.infer<typeof recordingInfoSchema>;

@@ -202,7 +202,7 @@ export function* generateTrace(options: GenerateOptions): Generator<Buffer> {
       access((r & 0x10000) !== 0, 4, 1, BAR0 + ((rand() & 0xfffffc) >>> 0), rand());
     } else if (pick < 990) {
       access((r & 0x10000) !== 0, 2, 1, BAR0 + 0x88000 + ((r >>> 12) & 0xfe), rand() & 0xffff);
-    } else if (pick < 995) {
+    } else if (pick < 999 || (r & 0x70000) !== 0) {
       // 8-byte accesses: the value is printed with all 64 bits.
       w.byte(r & 0x10000 ? 87 : 82);
       w.str(" 8 ");
@@ -213,7 +213,7 @@ export function* generateTrace(options: GenerateOptions): Generator<Buffer> {
       w.hex64(rand() | 1, rand());
       w.str(" 0x0 0\n");
     } else {
-      // A driver remaps small scratch regions now and then.
+      // A driver remaps small scratch regions now and then (about one event in 8000).
       if (scratchMap !== 0) {
         w.str("UNMAP ");
         stamp();

@@ -47,17 +47,30 @@ function hex(buf: Uint8Array, p: number, end: number): number {
   if (p + 2 >= end || buf[p] !== ZERO || buf[p + 1] !== X) return -1;
   p += 2;
   const s = p;
+  // Up to 8 digits in one uint32: addresses and values of 32-bit registers never need more.
+  const stop = s + 8 < end ? s + 8 : end;
   let lo = 0;
-  let hi = 0;
-  while (p < end) {
+  while (p < stop) {
     const d = HEX[buf[p]!]!;
     if (d < 0) break;
-    hi = hi * 16 + (lo >>> 28);
     lo = ((lo << 4) | d) >>> 0;
     p++;
   }
+  let hi = 0;
+  if (p === stop && p < end && HEX[buf[p]!]! >= 0) {
+    // 64-bit values and kernel PCs: shift the extra digits through lo into hi.
+    const stop64 = s + 16 < end ? s + 16 : end;
+    while (p < stop64) {
+      const d = HEX[buf[p]!]!;
+      if (d < 0) break;
+      hi = ((hi << 4) | (lo >>> 28)) >>> 0;
+      lo = ((lo << 4) | d) >>> 0;
+      p++;
+    }
+    if (p < end && HEX[buf[p]!]! >= 0) return -1;
+  }
   const n = p - s;
-  if (n === 0 || n > 16 || (n > 1 && buf[s] === ZERO)) return -1;
+  if (n === 0 || (n > 1 && buf[s] === ZERO)) return -1;
   hexLo = lo;
   hexHi = hi;
   return p;

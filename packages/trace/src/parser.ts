@@ -23,9 +23,9 @@ export interface ParserOptions {
   readonly batchSize?: number;
   /** Longest line kept, in bytes (default 65536); longer lines are reported and skipped. */
   readonly maxLineLength?: number;
-  /** Markers and lost-event notices kept in the summary (default 100000 each). */
+  /** Markers and lost-event notices kept in the summary (default 10000 each). */
   readonly maxMarkers?: number;
-  /** Mappings kept in the summary (default 100000); resolution works past the limit. */
+  /** Mappings kept in the summary (default 10000); resolution works past the limit. */
   readonly maxMappings?: number;
   /** Characters of an unparsable line kept in its extra (default 1024). */
   readonly maxRawInvalid?: number;
@@ -47,8 +47,8 @@ export function createParser(options: ParserOptions): TraceParser {
   const reader = new RecordReader(
     {
       batchSize: options.batchSize ?? 16384,
-      maxMarkers: options.maxMarkers ?? 100000,
-      maxMappings: options.maxMappings ?? 100000,
+      maxMarkers: options.maxMarkers ?? 10000,
+      maxMappings: options.maxMappings ?? 10000,
       maxRawInvalid: options.maxRawInvalid ?? 1024,
       reuseBatches: options.reuseBatches ?? false,
     },

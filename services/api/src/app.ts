@@ -5,10 +5,14 @@ import type { Queue } from "bullmq";
 import Fastify, { type FastifyServerOptions } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { ApiConfig } from "./env";
+import { registerAuth } from "./plugins/app/auth";
 import { registerErrorHandler } from "./plugins/app/error-handler";
+import { registerRateLimit } from "./plugins/external/rate-limit";
+import { registerSwagger } from "./plugins/external/swagger";
 import { healthRoutes } from "./routes/health";
 import { submissionRoutes } from "./routes/submissions";
 import { traceSearchRoutes } from "./routes/traces-search";
+import { uploadRoutes } from "./routes/uploads";
 
 /** What the app needs from the outside; server.ts creates these, tests pass their own. */
 export interface AppDeps {
@@ -31,6 +35,9 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
   app.setSerializerCompiler(serializerCompiler);
   app.decorate("deps", deps);
   registerErrorHandler(app);
+  registerAuth(app);
+  await registerRateLimit(app);
+  await registerSwagger(app);
   await app.register(multipart, {
     limits: {
       fileSize: deps.config.MAX_UPLOAD_BYTES + 1,
@@ -43,5 +50,6 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
   await app.register(healthRoutes);
   await app.register(submissionRoutes);
   await app.register(traceSearchRoutes);
+  await app.register(uploadRoutes);
   return app;
 }

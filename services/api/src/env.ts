@@ -17,6 +17,11 @@ export const apiEnvSchema = z.object({
     .positive()
     .default(8 * GiB),
   QUEUE_PREFIX: z.string().default(""),
+  /** Anonymous uploads (multipart posts and tus creations) per client address and window. */
+  ANON_UPLOAD_LIMIT: z.coerce.number().int().positive().default(20),
+  ANON_UPLOAD_WINDOW_SECONDS: z.coerce.number().int().positive().default(3600),
+  /** An unfinished resumable upload is forgotten this long after its last chunk. */
+  UPLOAD_EXPIRY_HOURS: z.coerce.number().positive().default(24),
 });
 export type ApiConfig = z.infer<typeof apiEnvSchema> & { PUBLIC_URL: string };
 

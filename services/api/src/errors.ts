@@ -8,6 +8,8 @@ const STATUS = {
   ARCHIVE_MISSING: 400,
   ARCHIVE_EMPTY: 400,
   CURSOR_INVALID: 400,
+  /** The connection closed in the middle of a chunk; what arrived is kept. */
+  UPLOAD_INTERRUPTED: 400,
   TOKEN_INVALID: 401,
   TOKEN_EXPIRED: 401,
   TOKEN_REVOKED: 401,

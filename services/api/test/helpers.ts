@@ -23,8 +23,9 @@ export async function startApi(overrides: Record<string, string> = {}) {
     ...overrides,
   });
   const prisma = createPrisma(config.DATABASE_URL, { max: 4 });
-  const queue = createQueue("ingest", redisConnection(config.REDIS_URL, "producer"), prefix);
-  const storage = new LocalBlobStore(storageDir);
+  const queue = createQueue("ingest", redisConnection(config.REDIS_URL, "producer"), config.QUEUE_PREFIX);
+  // Two apps given the same STORAGE_DIR share it, as API instances behind one load balancer do.
+  const storage = new LocalBlobStore(config.STORAGE_DIR);
   const app = await buildApp({ config, prisma, storage, queue }, { logger: false });
   return {
     app,
@@ -32,8 +33,8 @@ export async function startApi(overrides: Record<string, string> = {}) {
     prisma,
     queue,
     storage,
-    storageDir,
-    prefix,
+    storageDir: config.STORAGE_DIR,
+    prefix: config.QUEUE_PREFIX,
     async close() {
       await app.close();
       await queue.obliterate({ force: true }).catch(() => {});

@@ -47,6 +47,8 @@ describe("upload -> worker -> status", () => {
       id: expect.stringMatching(/^[a-z2-9]{12}$/),
       status: "received",
       url: `${api.config.PUBLIC_URL}/s/${body.id}`,
+      manageToken: expect.stringMatching(/^mmhm_[\w-]{32}$/),
+      manageUrl: `${api.config.PUBLIC_URL}/s/${body.id}/manage?token=${body.manageToken}`,
     });
 
     const done = await waitFor(

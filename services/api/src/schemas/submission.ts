@@ -7,12 +7,12 @@ export const submissionStatus = z.enum(["received", "processing", "done", "faile
  * object stays open (unknown keys are kept) but what we read is typed and bounded.
  */
 export const submissionMetadata = z.looseObject({
-  title: z.string().max(200).optional(),
-  kernel: z.string().max(500).optional(),
+  title: z.string().max(200).nullish(),
+  kernel: z.string().max(500).nullish(),
   driver: z
-    .looseObject({ name: z.string().max(100).optional(), version: z.string().max(100).optional() })
-    .optional(),
-  hostname: z.string().max(255).optional(),
+    .looseObject({ name: z.string().max(100).nullish(), version: z.string().max(100).nullish() })
+    .nullish(),
+  hostname: z.string().max(255).nullish(),
   /** Names of metadata keys the uploader wants visible to maintainers only. */
   private: z.array(z.string().max(100)).max(50).optional(),
 });
@@ -41,7 +41,18 @@ export const uploadFields = z.object({
 });
 export type UploadFields = z.infer<typeof uploadFields>;
 
-export const submissionAccepted = z.object({ id: z.string(), status: submissionStatus, url: z.string() });
+export const submissionAccepted = z.object({
+  id: z.string(),
+  status: submissionStatus,
+  url: z.string(),
+  manageToken: z
+    .string()
+    .optional()
+    .describe(
+      "Shown once, to the uploader of a new submission: send it as a Bearer token to edit or withdraw",
+    ),
+  manageUrl: z.string().optional().describe("Private link to the submission's manage page"),
+});
 
 export const errorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
@@ -64,9 +75,23 @@ export const submissionView = z.object({
   archiveSize: z.number(),
   archiveSha256: z.string(),
   description: z.string().nullable(),
+  /** Metadata as sent, without the keys the uploader marked private and without the hostname. */
+  metadata: z.record(z.string(), z.unknown()),
+  kernel: z.string().nullable(),
+  driver: z.object({ name: z.string().nullable(), version: z.string().nullable() }),
+  hidden: z.boolean(),
+  withdrawnAt: z.string().nullable(),
   createdAt: z.string(),
   finishedAt: z.string().nullable(),
   url: z.string(),
+  /** Maintainers only: never present in a public answer. */
+  protected: z
+    .object({
+      contactEmail: z.string().nullable(),
+      hostname: z.string().nullable(),
+      privateMetadata: z.record(z.string(), z.unknown()),
+    })
+    .optional(),
   traces: z.array(
     z.object({
       id: z.string(),
@@ -79,3 +104,19 @@ export const submissionView = z.object({
   ),
 });
 export type SubmissionView = z.infer<typeof submissionView>;
+
+export const submissionParams = z.object({ id: z.string().max(64) });
+
+export const submissionPatch = z
+  .object({
+    description: z
+      .string()
+      .max(64 * 1024, "must be at most 64 KiB")
+      .nullable()
+      .optional(),
+    hidden: z.boolean().optional().describe("Maintainers only: hide from listings and public pages"),
+  })
+  .strict()
+  .refine((v) => v.description !== undefined || v.hidden !== undefined, {
+    message: "nothing to change: send description and/or hidden",
+  });

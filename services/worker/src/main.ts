@@ -38,10 +38,7 @@ await Promise.race([
 );
 
 const storage = createBlobStore(config);
-const worker = createIngestWorker(
-  { prisma, storage, config, log },
-  { prefix: config.QUEUE_PREFIX },
-);
+const worker = createIngestWorker({ prisma, storage, config, log }, { prefix: config.QUEUE_PREFIX });
 const sweepOptions = { staleAfterMs: config.STALE_AFTER_MS, maxAttempts: config.MAX_ATTEMPTS };
 // At start-up nothing can be in flight on this worker's behalf: look at everything unfinished.
 await sweep(prisma, queue, log, { ...sweepOptions, staleAfterMs: 0 }).catch((err) =>

@@ -41,9 +41,10 @@ export function createIngestWorker(
   const worker = new Worker<IngestJob>(queueName("ingest", options.prefix), processor, {
     connection: redisConnection(deps.config.REDIS_URL, "worker"),
     concurrency: options.concurrency ?? deps.config.WORKER_CONCURRENCY,
-    // A crashed worker's job goes back to the queue once its lock expires.
-    lockDuration: 60_000,
-    maxStalledCount: 2,
+    // A crashed worker's job goes back to the queue once its lock expires (checked as often).
+    lockDuration: deps.config.JOB_LOCK_MS,
+    stalledInterval: deps.config.JOB_LOCK_MS,
+    maxStalledCount: Math.max(1, deps.config.MAX_ATTEMPTS - 1),
   });
   worker.on("error", (err) => deps.log.warn({ err }, "worker connection problem"));
   return worker;

@@ -1,13 +1,17 @@
 import { text } from "node:stream/consumers";
-import type { Db, PrismaClient } from "@mmiohub/db";
+import type { PrismaClient } from "@mmiohub/db";
 import type { BlobStore } from "@mmiohub/storage";
 import { BlobNotFoundError } from "@mmiohub/storage";
 import type { Logger } from "pino";
 import type { WorkerConfig } from "../env";
-import { analyzeTrace, looksLikeTrace, type TraceAnalysis } from "./analyze";
+import { type IndexedTrace, indexTrace } from "../index-trace/index-trace";
 import { openArchive, peek } from "./archive";
+import { indexContext } from "./context";
 import { IngestError } from "./errors";
-import { saveTraces } from "./persist";
+import { Notes } from "./notes";
+import { saveTraces, unreferencedKeys } from "./persist";
+import { buildRecords } from "./records";
+import { looksLikeTrace } from "./trace-detect";
 
 export interface IngestDeps {
   prisma: PrismaClient;
@@ -16,8 +20,20 @@ export interface IngestDeps {
   log: Logger;
 }
 
-export interface FoundTrace extends TraceAnalysis {
+export interface FoundTrace {
   member: string;
+  textBytes: number;
+  lineCount: number;
+  recordCounts: Record<string, number>;
+  accessCount: number;
+  indexed: IndexedTrace;
+}
+
+export interface Attachment {
+  name: string;
+  size: number;
+  /** Blob key, or null when it was larger than MAX_ATTACHMENT_BYTES (listed, not kept). */
+  key: string | null;
 }
 
 const SIDE_FILE_LIMIT = 1024 * 1024;
@@ -35,22 +51,53 @@ function asIngestError(err: unknown): unknown {
   return err;
 }
 
+/** Counts a member's bytes as they pass. */
+async function* counted(stream: AsyncIterable<Buffer>, into: { bytes: number }) {
+  for await (const c of stream) {
+    into.bytes += c.length;
+    yield c;
+  }
+}
+
+/** Keeps a member as an attachment blob, or only lists it when it is too large. */
+async function keepAttachment(
+  deps: IngestDeps,
+  name: string,
+  stream: AsyncIterable<Buffer>,
+): Promise<Attachment> {
+  const limit = deps.config.MAX_ATTACHMENT_BYTES;
+  const seen = { bytes: 0 };
+  try {
+    const put = await deps.storage.put(counted(stream, seen), { maxBytes: limit });
+    return { name, size: put.size, key: put.key };
+  } catch (err) {
+    if ((err as { code?: string }).code !== "BLOB_TOO_LARGE") throw err;
+    for await (const c of stream) seen.bytes += c.length; // the rest of it, to reach the next member
+    return { name, size: seen.bytes, key: null };
+  }
+}
+
 /**
- * Reads a submission's archive and finds its trace(s): returns what to store. Throws IngestError for
- * faults of the archive itself (permanent), anything else for faults of ours (retried).
+ * Reads a submission's archive, finds its trace(s) by content and indexes each in one pass (event
+ * store, register statistics, checkpoints). Throws IngestError for faults of the archive itself
+ * (permanent), anything else for faults of ours (retried). On any failure, the event stores written
+ * so far that nothing references are removed again.
  */
 export async function readSubmission(
   deps: IngestDeps,
   archiveKey: string,
   archiveSize: number,
   archiveName: string,
+  notes: Notes = new Notes(),
 ) {
   const { config } = deps;
+  const ctx = await indexContext(config, deps.log);
   const raw = await deps.storage.get(archiveKey).catch((err) => {
     throw err instanceof BlobNotFoundError
       ? new IngestError("ARCHIVE_BLOB_MISSING", "the uploaded archive is missing from storage")
       : err;
   });
+  const t0 = performance.now();
   const archive = await openArchive(raw, archiveSize, archiveName, {
     maxBytes: config.MAX_TRACE_BYTES,
     maxRatio: config.MAX_EXPANSION_RATIO,
@@ -58,12 +105,41 @@ export async function readSubmission(
     maxMembers: config.MAX_ARCHIVE_MEMBERS,
   });
   const traces: FoundTrace[] = [];
+  const attachments: Attachment[] = [];
   const side: { description?: string; metadata?: string } = {};
+  const written: string[] = [];
   try {
     for await (const member of archive.members) {
       const { head, stream } = await peek(member.stream, 4096);
       if (looksLikeTrace(head)) {
-        traces.push({ member: member.name, ...(await analyzeTrace(stream, config.MAX_LINE_BYTES)) });
+        const t1 = performance.now();
+        const indexed = await indexTrace(stream, {
+          storage: deps.storage,
+          member: member.name,
+          maxLineBytes: config.MAX_LINE_BYTES,
+          parserVersion: ctx.parserVersion,
+          annotatorDatabases: ctx.databases,
+          rnndbVersion: ctx.rnndbVersion,
+          blockEvents: config.EVENT_BLOCK_EVENTS,
+          checkpointInterval: config.CHECKPOINT_INTERVAL,
+        });
+        written.push(indexed.eventStore.key);
+        const s = indexed.summary;
+        notes.add(
+          "index",
+          true,
+          performance.now() - t1,
+          `${member.name}: ${s.events} events (${s.accesses.total} accesses) in ${s.bytes} bytes; event store ${indexed.eventStore.size} bytes, ${indexed.eventStore.meta.blockCount} blocks, ${indexed.eventStore.meta.checkpointCount} checkpoints; ${indexed.registers.count} registers`,
+          { member: member.name, parserVersion: ctx.parserVersion, rnndbVersion: ctx.rnndbVersion() },
+        );
+        traces.push({
+          member: member.name,
+          textBytes: s.bytes,
+          lineCount: s.lines,
+          recordCounts: { ...s.counts },
+          accessCount: s.accesses.total,
+          indexed,
+        });
         continue;
       }
       const base = member.name.split("/").pop();
@@ -73,12 +149,39 @@ export async function readSubmission(
           side[base === "description.txt" ? "description" : "metadata"] = content;
         continue;
       }
-      for await (const _ of stream); // other members: attachments (kept in a later step)
+      const kept = await keepAttachment(deps, member.name, stream);
+      if (kept.key) written.push(kept.key);
+      attachments.push(kept);
     }
     await archive.done;
+    notes.add(
+      "unpack",
+      true,
+      performance.now() - t0,
+      `${archive.compression}${archive.isTar ? " tar" : ""}: ${archive.inflatedBytes()} bytes from ${archiveSize}; ${traces.length} trace(s), ${attachments.length} attachment(s)`,
+      { attachments },
+    );
+    if (traces.length === 0) {
+      throw new IngestError(
+        "TRACE_NOT_FOUND",
+        archive.isTar
+          ? "no member of the archive is an mmiotrace log (none starts with VERSION/PCIDEV lines)"
+          : "the file is not an mmiotrace log (it does not start with VERSION/PCIDEV lines)",
+      );
+    }
+    for (const t of traces) {
+      if (t.accessCount === 0) {
+        throw new IngestError(
+          "TRACE_EMPTY",
+          `the trace '${t.member}' contains no register accesses (0 R/W events)`,
+        );
+      }
+    }
+    return { traces, side, attachments, compression: archive.compression, rnndbVersion: ctx.rnndbVersion() };
   } catch (err) {
-    // A decoder failure explains a stream that stopped early: prefer its reason.
     archive.abort();
+    await dropUnreferenced(deps, written);
+    // A decoder failure explains a stream that stopped early: prefer its reason.
     const settled = await Promise.race([
       archive.done.then(
         () => null,
@@ -88,26 +191,22 @@ export async function readSubmission(
     ]);
     throw settled instanceof IngestError ? settled : asIngestError(err);
   }
-  if (traces.length === 0) {
-    throw new IngestError(
-      "TRACE_NOT_FOUND",
-      archive.isTar
-        ? "no member of the archive is an mmiotrace log (none starts with VERSION/PCIDEV lines)"
-        : "the file is not an mmiotrace log (it does not start with VERSION/PCIDEV lines)",
-    );
-  }
-  for (const t of traces) {
-    if (t.accessCount === 0) {
-      throw new IngestError(
-        "TRACE_EMPTY",
-        `the trace '${t.member}' contains no register accesses (0 R/W events)`,
-      );
-    }
-  }
-  return { traces, side, compression: archive.compression };
 }
 
-/** Runs the whole ingest for one submission and stores the outcome. Safe to run again. */
+/** Removes blobs this run wrote that no trace references (nothing half-done stays behind). */
+async function dropUnreferenced(deps: IngestDeps, keys: string[]): Promise<void> {
+  if (keys.length === 0) return;
+  try {
+    for (const key of await unreferencedKeys(deps.config.DATABASE_URL, keys)) await deps.storage.delete(key);
+  } catch (err) {
+    deps.log.warn({ err }, "could not remove unreferenced blobs");
+  }
+}
+
+/**
+ * Runs the whole ingest for one submission and stores the outcome. Safe to run again: a retry
+ * after a crash ends with the rows of a clean run. `reprocess` runs it on a finished submission.
+ */
 export async function ingestSubmission(deps: IngestDeps, submissionId: string): Promise<"done" | "skipped"> {
   const submission = await deps.prisma.submission.findUnique({ where: { id: submissionId } });
   if (!submission) {
@@ -119,13 +218,25 @@ export async function ingestSubmission(deps: IngestDeps, submissionId: string): 
     where: { id: submissionId },
     data: { status: "processing", attempts: { increment: 1 } },
   });
+  const notes = new Notes();
   const result = await readSubmission(
     deps,
     submission.archiveSha256,
     Number(submission.archiveSize),
     submission.archiveName,
+    notes,
   );
-  await deps.prisma.$transaction((tx: Db) => saveTraces(tx, submissionId, result.traces, result.side));
+  const ctx = await indexContext(deps.config, deps.log);
+  const built = buildRecords(submission, result, ctx, notes);
+  const t0 = performance.now();
+  const outcome = await saveTraces(deps.config.DATABASE_URL, submissionId, built.traces, built.update);
+  const keys = result.traces.map((t) => t.indexed.eventStore.key);
+  if (!outcome.saved) {
+    await dropUnreferenced(deps, keys);
+    return "skipped";
+  }
+  deps.log.debug({ ms: Math.round(performance.now() - t0) }, "saved");
+  await dropUnreferenced(deps, outcome.replacedEventStores);
   return "done";
 }
 

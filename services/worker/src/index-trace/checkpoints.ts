@@ -1,0 +1,107 @@
+import {
+  type AnnotationSink,
+  Annotator,
+  type AnnotatorState,
+  chooseCards,
+  type DatabaseChoice,
+  newAccess,
+  traceIdentify,
+} from "@mmiohub/annotate";
+import { chipsetName, EventKind, type PciDevice, type TraceBatch } from "@mmiohub/trace";
+
+/** Names the stored checkpoints: @mmiohub/annotate's AnnotatorState, version 1. */
+export const CHECKPOINT_FORMAT = "annotate/AnnotatorState@1";
+
+const discard: AnnotationSink = {
+  sleep() {},
+  register() {},
+  registerByte() {},
+  memory() {},
+  aperture() {},
+  crtc() {},
+  i2c() {},
+};
+
+/**
+ * Keeps the annotator's decoder state up to date over the whole trace, for the event store's
+ * checkpoints, at a fraction of the cost of annotating: only accesses that can change the state
+ * go through the annotator (PMC_BOOT_0, the PRAMIN base 0x1700, the VGA CRTC index registers and
+ * the I2C bus registers 0xe000-0xefff of NVIDIA cards); for all others only the card's last
+ * access time (SLEEP gaps) is kept here and written into each snapshot. Annotating every access
+ * instead (register names and decodes for each) measured ~100k events/s here, far too slow for
+ * ingest. test/checkpoints.test.ts checks the snapshots against a full annotation, so a new
+ * decoder in the annotator that this filter misses shows up there.
+ */
+export class CheckpointTracker {
+  private annotator: Annotator | undefined;
+  private cardOf: Int16Array = new Int16Array(0);
+  private nvidia: Uint8Array = new Uint8Array(0);
+  private lastSec: Float64Array = new Float64Array(0);
+  private lastUsec: Float64Array = new Float64Array(0);
+  private readonly acc = newAccess();
+  /** Device indices of the annotated cards, in card order (stored beside the checkpoints). */
+  annotatedDevices: number[] = [];
+
+  constructor(private readonly dbs: DatabaseChoice) {}
+
+  private start(devices: readonly PciDevice[]): void {
+    const { cards, cardOf } = chooseCards(devices, this.dbs);
+    this.cardOf = cardOf;
+    this.nvidia = Uint8Array.from(cards, (c) => (c.kind === "nvidia" ? 1 : 0));
+    this.lastSec = new Float64Array(cards.length).fill(-1);
+    this.lastUsec = new Float64Array(cards.length);
+    this.annotatedDevices = [];
+    cardOf.forEach((c, d) => {
+      if (c >= 0) this.annotatedDevices[c] = d;
+    });
+    this.annotator = new Annotator(cards, discard, {
+      identify: traceIdentify,
+      chipName: (c) => chipsetName(c) ?? undefined,
+    });
+  }
+
+  /** Follows rows [from, to) of a batch. */
+  feed(b: TraceBatch, devices: readonly PciDevice[], from: number, to: number): void {
+    const { kind, device, bar, offsetLo } = b;
+    for (let i = from; i < to; i++) {
+      const k = kind[i]!;
+      if (k !== EventKind.READ && k !== EventKind.WRITE) continue;
+      if (!this.annotator) this.start(devices);
+      const dev = device[i]!;
+      const card = dev >= 0 && dev < this.cardOf.length ? this.cardOf[dev]! : -1;
+      if (card < 0) continue;
+      this.lastSec[card] = b.sec[i]!;
+      this.lastUsec[card] = b.usec[i]!;
+      if (this.nvidia[card] !== 1 || bar[i] !== 0 || b.offsetHi[i] !== 0) continue;
+      const off = offsetLo[i]!;
+      if (
+        !(off === 0 || off === 0x1700 || off === 0x6013d4 || off === 0x6033d4 || (off & 0xfff000) === 0xe000)
+      )
+        continue;
+      const a = this.acc;
+      a.card = card;
+      a.sec = b.sec[i]!;
+      a.usec = b.usec[i]!;
+      a.width = b.width[i]!;
+      a.write = k === EventKind.WRITE;
+      a.bar = 0;
+      a.offset = off;
+      a.valueLo = b.valueLo[i]!;
+      a.valueHi = b.valueHi[i]!;
+      this.annotator!.access(a);
+    }
+  }
+
+  /** The state before the next event; null while no access was seen (the initial state). */
+  snapshot(): AnnotatorState | null {
+    if (!this.annotator) return null;
+    const state = this.annotator.snapshot();
+    state.cards.forEach((c, i) => {
+      if (this.lastSec[i]! >= 0) {
+        c.lastSec = this.lastSec[i]!;
+        c.lastUsec = this.lastUsec[i]!;
+      }
+    });
+    return state;
+  }
+}

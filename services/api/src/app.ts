@@ -12,6 +12,7 @@ import { registerSwagger } from "./plugins/external/swagger";
 import { healthRoutes } from "./routes/health";
 import { submissionRoutes } from "./routes/submissions";
 import { traceSearchRoutes } from "./routes/traces-search";
+import { webRoutes } from "./routes/web";
 import { uploadRoutes } from "./routes/uploads";
 
 /** What the app needs from the outside; server.ts creates these, tests pass their own. */
@@ -49,6 +50,7 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
   });
   await app.register(healthRoutes);
   await app.register(submissionRoutes);
+  await app.register(webRoutes);
   await app.register(traceSearchRoutes);
   await app.register(uploadRoutes);
   return app;

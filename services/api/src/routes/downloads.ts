@@ -1,0 +1,56 @@
+import { Readable } from "node:stream";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import type { EventService } from "../services/events-read";
+import { eventsRef } from "../services/pages-trace";
+import { publicTraceOr404, rangeQuery, resolveRange } from "./traces-events";
+
+const downloadQuery = rangeQuery.pick({ from: true, to: true, phase: true });
+
+/** An attachment header that no file name (attacker-chosen) can break out of. */
+export function attachment(name: string): string {
+  const ascii = name.replace(/[^\w.+-]/g, "_").slice(0, 150) || "download";
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name.slice(0, 150))}`;
+}
+
+export const downloadRoutes: FastifyPluginAsyncZod<{ events: EventService }> = async (app, { events }) => {
+  const params = z.object({ id: z.string().max(64) });
+
+  app.get("/api/v1/traces/:id/archive", { schema: { params } }, async (request, reply) => {
+    const trace = await publicTraceOr404(app, request.params.id);
+    const s = trace.submission;
+    const body = await app.deps.storage.get(s.archiveSha256);
+    return reply
+      .header("content-type", "application/octet-stream")
+      .header("content-length", String(s.archiveSize))
+      .header("content-disposition", attachment(s.archiveName))
+      .send(body);
+  });
+
+  app.get(
+    "/api/v1/traces/:id/log",
+    { schema: { params, querystring: downloadQuery } },
+    async (request, reply) => {
+      const trace = await publicTraceOr404(app, request.params.id);
+      const { from, to } = resolveRange(trace, request.query);
+      return reply
+        .header("content-type", "text/plain; charset=utf-8")
+        .header("content-disposition", attachment(`${trace.id}-${from}-${to}.mmiotrace`))
+        .send(Readable.from(await events.log(eventsRef(trace), from, to)));
+    },
+  );
+
+  app.get(
+    "/api/v1/traces/:id/annotated",
+    { schema: { params, querystring: downloadQuery } },
+    async (request, reply) => {
+      const trace = await publicTraceOr404(app, request.params.id);
+      const { from, to } = resolveRange(trace, request.query);
+      return reply
+        .header("content-type", "text/plain; charset=utf-8")
+        .header("content-disposition", attachment(`${trace.id}-${from}-${to}.demmio.txt`))
+        .header("x-rnndb-version", events.rnndbVersion() ?? "none")
+        .send(Readable.from(await events.annotated(eventsRef(trace), from, to)));
+    },
+  );
+};

@@ -1,0 +1,81 @@
+import type { FastifyPluginAsync } from "fastify";
+import { AppError } from "../errors";
+import type { EventService } from "../services/events-read";
+import { registerNamer } from "../services/pages-registers";
+import { busiestRegisters, eventsRef } from "../services/pages-trace";
+import { sequencePage } from "../views/sequence-page";
+import { tracePage } from "../views/trace-page";
+import { lastEvent, publicTraceOr404, rangeQuery, resolveRange } from "./traces-events";
+
+/** The most rows a sequence page shows (the linked range plus context); longer ranges get a link on. */
+const PAGE_EVENTS = 1000;
+const CONTEXT = 10;
+
+export const tracePageRoutes: FastifyPluginAsync<{ events: EventService }> = async (app, { events }) => {
+  const { prisma, config } = app.deps;
+
+  app.get<{ Params: { id: string } }>("/t/:id", async (request, reply) => {
+    const trace = await publicTraceOr404(app, request.params.id.slice(0, 64));
+    const registers = await busiestRegisters(prisma, trace.id);
+    const nameOf = registerNamer(events.database(), trace.cards);
+    return reply
+      .type("text/html; charset=utf-8")
+      .send(tracePage({ trace, registers, nameOf, rnndbVersion: events.rnndbVersion() }).value);
+  });
+
+  app.get<{ Params: { id: string; range: string }; Querystring: Record<string, string> }>(
+    "/t/:id/e/:range",
+    async (request, reply) => {
+      const m = /^(\d{1,12})(?:-(\d{1,12}))?$/.exec(request.params.range);
+      if (!m) throw new AppError("BAD_REQUEST", "the range is <from>-<to>, event numbers such as 100-199");
+      const trace = await publicTraceOr404(app, request.params.id.slice(0, 64));
+      const q = rangeQuery.pick({ register: true, access: true, bar: true }).safeParse({
+        register: request.query.register || undefined,
+        access: request.query.access || undefined,
+        bar: request.query.bar || undefined,
+      });
+      if (!q.success)
+        throw new AppError(
+          "BAD_REQUEST",
+          q.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
+        );
+      const from = Number(m[1]);
+      const to = m[2] === undefined ? from : Number(m[2]);
+      const last = lastEvent(trace);
+      if (from > last) throw new AppError("NOT_FOUND", `trace ${trace.id} has events 0-${last}`);
+      const range = resolveRange(trace, { from, to: Math.min(to, last), ...q.data });
+      const filtered = Object.keys(range.filter).length > 0;
+      const shownTo = Math.min(range.to, range.from + PAGE_EVENTS - 1);
+      const result = await events.read(eventsRef(trace), {
+        from: filtered ? range.from : Math.max(0, range.from - CONTEXT),
+        to: filtered ? shownTo : Math.min(last, shownTo + CONTEXT),
+        filter: range.filter,
+        limit: PAGE_EVENTS + 2 * CONTEXT,
+        annotate: true,
+      });
+      const filterQuery = filtered
+        ? `?${new URLSearchParams(
+            Object.entries(q.data)
+              .filter(([, v]) => v !== undefined)
+              .map(([k, v]): [string, string] => [k, String(v)]),
+          ).toString()}`
+        : "";
+      const registers = await busiestRegisters(prisma, trace.id, 50);
+      const nameOf = registerNamer(events.database(), trace.cards);
+      const page = sequencePage({
+        trace,
+        from: range.from,
+        to: range.to,
+        shownTo,
+        events: result.events,
+        last,
+        filterQuery,
+        filters: q.data,
+        rnndbVersion: events.rnndbVersion(),
+        permalink: `${config.PUBLIC_URL}/t/${trace.id}/e/${range.from}-${range.to}${filterQuery}`,
+        registers: registers.map(nameOf),
+      });
+      return reply.type("text/html; charset=utf-8").send(page.value);
+    },
+  );
+};

@@ -1,0 +1,105 @@
+import type { FastifyInstance } from "fastify";
+import { AppError } from "../errors";
+import { canonicalQuery, searchQuery } from "../schemas/search";
+import { loadSubmissionPage } from "../services/pages-submission";
+import { searchTraces } from "../services/search";
+import { homePage } from "../views/home";
+import type { Html } from "../views/html";
+import { cardPage, recordPage, submissionPage, uploadPage } from "../views/misc-pages";
+
+const send = (reply: { type: (t: string) => { send: (b: string) => unknown } }, page: Html) =>
+  reply.type("text/html; charset=utf-8").send(page.value);
+
+const SEARCH_KEYS = [
+  "q",
+  "pci",
+  "chipset",
+  "family",
+  "driver",
+  "kernel",
+  "from",
+  "to",
+  "valid",
+  "lost",
+  "register",
+  "access",
+  "bar",
+  "marker",
+  "sort",
+];
+
+/** Home (search, facets, recent submissions), card, submission, upload and "record a trace" pages. */
+export async function pageRoutes(app: FastifyInstance): Promise<void> {
+  const { prisma, config } = app.deps;
+
+  app.get<{ Querystring: Record<string, string> }>("/", async (request, reply) => {
+    const values: Record<string, string> = {};
+    for (const k of SEARCH_KEYS) {
+      const v = request.query[k];
+      if (typeof v === "string" && v.trim() !== "") values[k] = v.trim();
+    }
+    const recentPromise = prisma.submission.findMany({
+      where: { hidden: false, withdrawnAt: null },
+      orderBy: { createdAt: "desc" },
+      take: 10,
+      select: {
+        id: true,
+        status: true,
+        archiveName: true,
+        createdAt: true,
+        _count: { select: { traces: true } },
+      },
+    });
+    const parsed = searchQuery.safeParse({ ...values, cursor: request.query.cursor });
+    const recent = (await recentPromise).map((s) => ({ ...s, traceCount: s._count.traces }));
+    if (!parsed.success) {
+      const error = parsed.error.issues
+        .map((i) => `${i.path.join(".") || "search"}: ${i.message}`)
+        .join("; ");
+      return send(reply.status(400), homePage({ query: "", values, error, recent }));
+    }
+    const searching = Object.keys(values).length > 0;
+    const result = await searchTraces(prisma, parsed.data);
+    return send(
+      reply,
+      homePage({
+        query: searching ? canonicalQuery(parsed.data) : "",
+        values,
+        total: result.total,
+        traces: searching || result.total > 0 ? result.traces : undefined,
+        facets: result.facets,
+        next: result.next,
+        recent,
+      }),
+    );
+  });
+
+  app.get<{ Params: { key: string } }>("/cards/:key", async (request, reply) => {
+    const key = request.params.key;
+    const isPci = /^[0-9a-f]{4}:[0-9a-f]{4}$/i.test(key);
+    const parsed = searchQuery.safeParse(isPci ? { pci: key, limit: 100 } : { chipset: key, limit: 100 });
+    if (!parsed.success)
+      throw new AppError(
+        "BAD_REQUEST",
+        `'${key}' is neither a PCI id (10de:0fc6) nor a chipset (GK107, 0xe7)`,
+      );
+    const result = await searchTraces(prisma, parsed.data, { withoutFacets: false });
+    if (result.total === 0) throw new AppError("NOT_FOUND", `no trace of ${key} yet`);
+    const first = result.traces[0]?.cards.find((c) =>
+      isPci ? c.pciId === key.toLowerCase() : c.codeName === key || c.chipset === key,
+    );
+    const title = isPci
+      ? `${key}${first?.pciName ? ` — ${first.pciName}` : ""}${first?.codeName ? ` (${first.codeName})` : ""}`
+      : `${key}${first?.family ? ` — ${first.family}` : ""}${first?.architecture ? ` (${first.architecture})` : ""}`;
+    return send(reply, cardPage(key, title, result.traces, result.total));
+  });
+
+  app.get<{ Params: { id: string } }>("/s/:id", async (request, reply) => {
+    const view = await loadSubmissionPage(prisma, request.params.id.slice(0, 64));
+    if (!view) throw new AppError("NOT_FOUND", `no submission ${request.params.id}`);
+    return send(reply, submissionPage(view));
+  });
+
+  app.get("/upload", async (_request, reply) => send(reply, uploadPage(config.MAX_UPLOAD_BYTES)));
+  app.get("/record", async (_request, reply) => send(reply, recordPage()));
+}

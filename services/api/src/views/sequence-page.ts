@@ -1,0 +1,74 @@
+import type { EventRow } from "../services/events-read";
+import type { PublicTrace } from "../services/pages-trace";
+import { type Html, html } from "./html";
+import { layout } from "./layout";
+import { identity, phases } from "./trace-page";
+
+export interface SequenceView {
+  trace: PublicTrace;
+  /** the linked range (inclusive) */
+  from: number;
+  to: number;
+  /** the part of it this page shows, when the range is longer than a page */
+  shownTo: number;
+  events: EventRow[];
+  last: number;
+  /** the filter part of the query string ("" or "?register=..") */
+  filterQuery: string;
+  filters: { register?: string; access?: string; bar?: number };
+  rnndbVersion: string | null;
+  permalink: string;
+  registers: string[];
+}
+
+function eventRow(e: EventRow, v: SequenceView): Html {
+  const linked = e.n >= v.from && e.n <= v.to;
+  const text = e.annotated.length > 0 ? e.annotated : [e.line];
+  return html`<tr id="e${e.n}" class="ev kind-${e.kind}${linked ? " linked" : ""}"><td class="n"><a href="/t/${v.trace.id}/e/${e.n}-${e.n}">${e.n}</a></td><td class="text">${text.map((l, i) => html`${i ? html`<br>` : ""}${l}`)}</td></tr>`;
+}
+
+export function sequencePage(v: SequenceView): Html {
+  const t = v.trace;
+  const len = v.to - v.from + 1;
+  const q = v.filterQuery;
+  const prev = v.from > 0 ? `/t/${t.id}/e/${Math.max(0, v.from - len)}-${v.from - 1}${q}` : null;
+  const next = v.to < v.last ? `/t/${t.id}/e/${v.to + 1}-${Math.min(v.last, v.to + len)}${q}` : null;
+  const more = v.shownTo < v.to ? `/t/${t.id}/e/${v.shownTo + 1}-${v.to}${q}` : null;
+  const ph = phases(t);
+  return layout({
+    title: `Trace ${t.id} events ${v.from}-${v.to}`,
+    page: "sequence",
+    body: html`<h1><a href="/t/${t.id}">Trace <code>${t.id}</code></a> · events ${v.from}-${v.to}</h1>
+${identity(t)}
+<div class="toolbar">
+  <span class="permalink-box"><input id="permalink" readonly value="${v.permalink}" aria-label="Permanent link"><button type="button" class="copy-link" data-copy="${v.permalink}">Copy link</button></span>
+  ${prev ? html`<a class="button" rel="prev" href="${prev}">← Previous</a>` : ""}
+  ${next ? html`<a class="button" rel="next" href="${next}">Next →</a>` : ""}
+  <a class="button" href="/api/v1/traces/${t.id}/log?from=${v.from}&to=${v.to}">Download range (log)</a>
+  <a class="button" href="/api/v1/traces/${t.id}/annotated?from=${v.from}&to=${v.to}">Download range (annotated)</a>
+</div>
+<form class="filter" method="get" action="/t/${t.id}/e/${v.from}-${v.to}">
+  <label>Register <input name="register" list="registers" value="${v.filters.register ?? ""}" placeholder="0x001700, 0x1700-0x17ff or PMC.ID"></label>
+  <datalist id="registers">${v.registers.map((r) => html`<option value="${r}">`)}</datalist>
+  <label>Access <select name="access"><option value="">R and W</option><option value="r"${v.filters.access === "r" ? " selected" : ""}>reads</option><option value="w"${v.filters.access === "w" ? " selected" : ""}>writes</option></select></label>
+  <label>BAR <input name="bar" type="number" min="0" max="6" value="${v.filters.bar ?? ""}"></label>
+  <button type="submit">Filter</button>
+  ${q ? html`<a href="/t/${t.id}/e/${v.from}-${v.to}">clear</a>` : ""}
+</form>
+${
+  ph.length
+    ? html`<details class="jump"><summary>Jump to marker</summary><ol>${ph.map(
+        (p) =>
+          html`<li><a href="/t/${t.id}/e/${p.from}-${Math.min(p.to, p.from + len - 1)}${q}">${p.kind === "lost" ? `Lost ${p.lost} events` : p.text}</a> <span class="meta">event ${p.from}</span></li>`,
+      )}</ol></details>`
+    : ""
+}
+<p class="rnndb-line">Annotated with register database <code class="rnndb">${v.rnndbVersion ?? "none configured"}</code>. Highlighted: the linked events.</p>
+${
+  v.events.length === 0
+    ? html`<p class="empty">No event in this range matches.</p>`
+    : html`<table class="events"><tbody>${v.events.map((e) => eventRow(e, v))}</tbody></table>`
+}
+${more ? html`<p><a class="button" href="${more}">The range goes on: events ${v.shownTo + 1}-${v.to}</a></p>` : ""}`,
+  });
+}

@@ -12,8 +12,8 @@ import { registerSwagger } from "./plugins/external/swagger";
 import { healthRoutes } from "./routes/health";
 import { submissionRoutes } from "./routes/submissions";
 import { traceSearchRoutes } from "./routes/traces-search";
-import { webRoutes } from "./routes/web";
 import { uploadRoutes } from "./routes/uploads";
+import { webRoutes } from "./routes/web";
 
 /** What the app needs from the outside; server.ts creates these, tests pass their own. */
 export interface AppDeps {

@@ -79,7 +79,7 @@ export async function checkApi(name: ScenarioName, base: string, submissionId: s
     check(
       "validation passed and no events were lost (search)",
       hit?.validationOk === true && hit.lostEvents === 0,
-      JSON.stringify(hit ?? null),
+      hit ? `validationOk ${hit.validationOk}, lostEvents ${hit.lostEvents}` : "not found",
     );
     if (page.pending) pending("the trace page shows a clean validation report", "/t/:trace");
     else

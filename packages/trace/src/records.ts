@@ -5,27 +5,13 @@ import { CardTracker } from "./cards";
 import { EventFlag, EventKind } from "./kinds";
 import { TraceModel } from "./model";
 import type { LostReport, Marker } from "./model-types";
-import { parsePcidev } from "./pcidev";
+import { parseRare } from "./rare-records";
 import { Code, IssueCounter, issueMessage, type TraceError } from "./report";
-import { ascii, Scanner, SP } from "./scanner";
+import { Scanner, SP } from "./scanner";
 
 const R = 0x52;
 const W = 0x57;
 const TWO32 = 4294967296;
-
-const W_MAP = ascii("MAP ");
-const W_UNMAP = ascii("UNMAP ");
-const W_MARK = ascii("MARK ");
-const W_UNKNOWN = ascii("UNKNOWN ");
-const W_VERSION = ascii("VERSION ");
-const W_PCIDEV = ascii("PCIDEV ");
-const W_LSPCI = ascii("LSPCI");
-const W_CPU = ascii("CPU:");
-const COMMA = ascii(",");
-const W_LOST_CPU = ascii(" [LOST ");
-const W_EVENTS_CPU = ascii(" EVENTS]");
-const LOST_TEXT = /^Lost (\d+) events\.$/;
-const KNOWN_VERSION = "20070824";
 
 const C_UNKNOWN_MAP_ID = Code.UNKNOWN_MAP_ID;
 const C_OUTSIDE = Code.ACCESS_OUTSIDE_BARS;
@@ -70,7 +56,7 @@ export class RecordReader {
   private readonly utf8 = new TextDecoder();
 
   constructor(
-    private readonly limits: RecordLimits,
+    readonly limits: RecordLimits,
     private readonly onBatch: (b: BatchBuilder) => void,
     private readonly onError: ((e: TraceError) => void) | undefined,
   ) {
@@ -138,7 +124,7 @@ export class RecordReader {
           }
         }
       }
-    } else if (this.rare(buf, s, e, row, lineNo)) {
+    } else if (parseRare(this, this.sc, buf, s, e, row, lineNo)) {
       b.flags[row] = flags | b.flags[row]!;
       this.counts[b.kind[row]!]!++;
       this.commit();
@@ -234,12 +220,12 @@ export class RecordReader {
     return 0;
   }
 
-  private text(buf: Uint8Array, s: number, e: number): string {
+  text(buf: Uint8Array, s: number, e: number): string {
     return this.utf8.decode(buf.subarray(s, e));
   }
 
   /** Zeroes the numeric columns of a row that is not an access. */
-  private clear(row: number, kind: number): void {
+  clear(row: number, kind: number): void {
     const b = this.b;
     b.kind[row] = kind;
     b.width[row] = 0;
@@ -283,174 +269,7 @@ export class RecordReader {
     this.commit();
   }
 
-  /** Every record but R/W. Returns false when the line is not a valid record. */
-  private rare(buf: Uint8Array, s: number, e: number, row: number, lineNo: number): boolean {
-    const sc = this.sc;
-    const b = this.b;
-    sc.reset(buf, s, e);
-    if (sc.word(W_MARK)) {
-      if (!sc.timestamp() || !sc.space()) return false;
-      const text = this.text(buf, sc.pos, e);
-      this.clear(row, EventKind.MARK);
-      b.sec[row] = sc.sec;
-      b.usec[row] = sc.usec;
-      // The kernel prints its notice at 0.000000; hand-written traces put a real time there.
-      const lost = LOST_TEXT.exec(text);
-      if (lost !== null) {
-        const n = Number(lost[1]);
-        if (n > 0xffffffff) return false;
-        b.kind[row] = EventKind.LOST;
-        b.valueLo[row] = n;
-        this.lostMark += n;
-        this.issues.add(Code.LOST_EVENTS, lineNo, n);
-        this.pushLost({ eventIndex: this.events, line: lineNo, count: n, source: "mark" });
-        if (sc.sec !== 0 || sc.usec !== 0) this.time(sc.sec, sc.usec, lineNo);
-      } else {
-        this.time(sc.sec, sc.usec, lineNo);
-        if (this.markers.length < this.limits.maxMarkers) {
-          this.markers.push({ eventIndex: this.events, line: lineNo, sec: sc.sec, usec: sc.usec, text });
-        } else this.issues.add(Code.LIST_TRUNCATED, lineNo);
-      }
-      b.addExtra(row, text, sc.odd ? this.text(buf, s, e) : null);
-      return true;
-    }
-    if (sc.word(W_MAP)) {
-      if (!sc.timestamp() || !sc.space() || !sc.i32()) return false;
-      const mapId = sc.lo;
-      if (!sc.space() || !sc.hex64(true)) return false;
-      const pLo = sc.lo;
-      const pHi = sc.hi;
-      if (!sc.space()) return false;
-      const vStart = sc.pos;
-      if (!sc.hex64(true)) return false;
-      const virt = this.text(buf, vStart, sc.pos);
-      if (!sc.space() || !sc.hex64(true)) return false;
-      const lLo = sc.lo;
-      const lHi = sc.hi;
-      if (!sc.space() || !sc.hex64(true)) return false;
-      const pcLo = sc.lo;
-      const pcHi = sc.hi;
-      if (!sc.space() || !sc.i32() || !sc.atEnd()) return false;
-      this.clear(row, EventKind.MAP);
-      b.sec[row] = sc.sec;
-      b.usec[row] = sc.usec;
-      b.mapId[row] = mapId;
-      b.addrLo[row] = pLo;
-      b.addrHi[row] = pHi;
-      b.valueLo[row] = lLo;
-      b.valueHi[row] = lHi;
-      b.pcLo[row] = pcLo;
-      b.pcHi[row] = pcHi;
-      b.pid[row] = sc.lo;
-      this.time(sc.sec, sc.usec, lineNo);
-      const inBar = this.model.map(mapId, pLo, pHi, lLo, lHi, virt, this.events, lineNo, sc.sec, sc.usec);
-      if (!inBar) this.issues.add(Code.MAP_OUTSIDE_BARS, lineNo);
-      if (this.model.mappingsTruncated) this.issues.add(Code.LIST_TRUNCATED, lineNo);
-      this.model.resolve(Number.NaN, pLo, pHi);
-      b.device[row] = this.model.device;
-      b.bar[row] = this.model.bar;
-      b.addExtra(row, virt, this.text(buf, s, e));
-      return true;
-    }
-    if (sc.word(W_UNMAP)) {
-      if (!sc.timestamp() || !sc.space() || !sc.i32()) return false;
-      const mapId = sc.lo;
-      if (!sc.space() || !sc.hex64(true)) return false;
-      const pcLo = sc.lo;
-      const pcHi = sc.hi;
-      if (!sc.space() || !sc.i32() || !sc.atEnd()) return false;
-      this.clear(row, EventKind.UNMAP);
-      b.sec[row] = sc.sec;
-      b.usec[row] = sc.usec;
-      b.mapId[row] = mapId;
-      b.pcLo[row] = pcLo;
-      b.pcHi[row] = pcHi;
-      b.pid[row] = sc.lo;
-      this.time(sc.sec, sc.usec, lineNo);
-      if (!this.model.unmap(mapId, this.events, sc.sec, sc.usec))
-        this.issues.add(Code.UNMAP_UNKNOWN_ID, lineNo);
-      if (sc.odd) b.addExtra(row, null, this.text(buf, s, e));
-      return true;
-    }
-    if (sc.word(W_UNKNOWN)) {
-      if (!sc.timestamp() || !sc.space() || !sc.i32()) return false;
-      const mapId = sc.lo;
-      if (!sc.space() || !sc.hex64(true)) return false;
-      const aLo = sc.lo;
-      const aHi = sc.hi;
-      if (!sc.space()) return false;
-      const opStart = sc.pos;
-      for (let i = 0; i < 3; i++) {
-        if (i > 0 && !sc.word(COMMA)) return false;
-        if (!sc.hex64(false)) return false;
-      }
-      const ops = this.text(buf, opStart, sc.pos);
-      if (!sc.space() || !sc.hex64(true)) return false;
-      const pcLo = sc.lo;
-      const pcHi = sc.hi;
-      if (!sc.space() || !sc.i32() || !sc.atEnd()) return false;
-      this.clear(row, EventKind.UNKNOWN);
-      b.sec[row] = sc.sec;
-      b.usec[row] = sc.usec;
-      b.mapId[row] = mapId;
-      b.addrLo[row] = aLo;
-      b.addrHi[row] = aHi;
-      b.pcLo[row] = pcLo;
-      b.pcHi[row] = pcHi;
-      b.pid[row] = sc.lo;
-      this.time(sc.sec, sc.usec, lineNo);
-      b.flags[row] = this.access(row, mapId, aLo, aHi, lineNo);
-      this.issues.add(Code.UNKNOWN_OPCODE, lineNo);
-      b.addExtra(row, ops, this.text(buf, s, e));
-      return true;
-    }
-    if (sc.word(W_PCIDEV)) {
-      const text = this.text(buf, s, e);
-      const d = parsePcidev(sc, this.model.devices.length, lineNo, text);
-      if (d === null) return false;
-      this.clear(row, EventKind.PCIDEV);
-      const index = this.model.addDevice(d);
-      if (index === d.index) this.cards.addDevice(d);
-      b.device[row] = index;
-      b.addExtra(row, d.driver ?? "", text);
-      return true;
-    }
-    if (sc.word(W_VERSION)) {
-      const version = this.text(buf, sc.pos, e);
-      if (version.length === 0 || version.includes(" ")) return false;
-      this.clear(row, EventKind.VERSION);
-      if (this.version === null) {
-        this.version = version;
-        if (version !== KNOWN_VERSION) this.issues.add(Code.VERSION_UNKNOWN, lineNo);
-      }
-      b.addExtra(row, version, this.text(buf, s, e));
-      return true;
-    }
-    if (sc.word(W_LSPCI)) {
-      if (!sc.atEnd() && !sc.space()) return false;
-      this.clear(row, EventKind.LSPCI);
-      b.addExtra(row, this.text(buf, sc.pos, e), this.text(buf, s, e));
-      return true;
-    }
-    if (sc.word(W_CPU)) {
-      if (!sc.u32()) return false;
-      const cpu = sc.lo;
-      if (!sc.word(W_LOST_CPU) || !sc.u32()) return false;
-      const n = sc.lo;
-      if (!sc.word(W_EVENTS_CPU) || !sc.atEnd()) return false;
-      this.clear(row, EventKind.CPU_LOST);
-      b.mapId[row] = cpu;
-      b.valueLo[row] = n;
-      this.lostCpu += n;
-      this.issues.add(Code.LOST_EVENTS, lineNo, 0);
-      this.pushLost({ eventIndex: this.events, line: lineNo, count: n, source: "cpu" });
-      b.addExtra(row, null, this.text(buf, s, e));
-      return true;
-    }
-    return false;
-  }
-
-  private pushLost(l: LostReport): void {
+  pushLost(l: LostReport): void {
     if (this.lost.length < this.limits.maxMarkers) this.lost.push(l);
     else this.issues.add(Code.LIST_TRUNCATED, l.line);
   }

@@ -91,7 +91,8 @@ export const submissionView = z.object({
       hostname: z.string().nullable(),
       privateMetadata: z.record(z.string(), z.unknown()),
     })
-    .optional(),
+    .optional()
+    .describe("Maintainers only: contact email, hostname and the metadata keys the uploader marked private"),
   traces: z.array(
     z.object({
       id: z.string(),

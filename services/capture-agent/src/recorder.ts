@@ -4,6 +4,7 @@ import { once } from "node:events";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createXzFileWriter, describeBackend, type XzBackend } from "./compress";
+import { createMarkerWatch } from "./marker-watch";
 import { openPipeReader, type PipeReader } from "./pipe-reader";
 import { RECORDING_FILE, type RecordingInfo, TRACE_FILE } from "./recording-info";
 import { createTraceChecker } from "./trace-check";
@@ -26,6 +27,7 @@ export interface RecordOptions {
 }
 
 const DRAIN_TIMEOUT_MS = 10_000;
+const START_TIMEOUT_MS = 5_000;
 
 /** One recording: tracer on, trace_pipe -> checker + sha256 + xz file, steps with markers, safe stop. */
 export async function record(options: RecordOptions): Promise<RecordingInfo> {
@@ -36,10 +38,10 @@ export async function record(options: RecordOptions): Promise<RecordingInfo> {
   });
   const hash = createHash("sha256");
   const writer = createXzFileWriter(join(options.outDir, TRACE_FILE), options.backend);
-  const endToken = `mmiohub: end of recording ${randomBytes(4).toString("hex")}`;
-  const endNeedle = Buffer.from(endToken);
-  let sawEnd = false;
-  let tail = Buffer.alloc(0);
+  const nonce = randomBytes(4).toString("hex");
+  const startToken = `mmiohub: recording started ${nonce}`;
+  const endToken = `mmiohub: end of recording ${nonce}`;
+  const watch = createMarkerWatch([startToken, endToken]);
   let stopReason: string = "end";
   let stopRequested: () => void = () => {};
   const stopSignal = new Promise<void>((resolve) => {
@@ -92,29 +94,27 @@ export async function record(options: RecordOptions): Promise<RecordingInfo> {
 
   try {
     session.start(options.bufferKb);
-    ui.info(
-      `mmiotrace is on (buffer ${options.bufferKb} KiB); offline CPUs: ${session.offlineCpus().join(", ") || "none"}`,
-    );
     reader = await openPipeReader(tracefs.path("trace_pipe"), async (chunk) => {
       bytesSoFar += chunk.length;
       for (let at = chunk.indexOf(10); at >= 0; at = chunk.indexOf(10, at + 1)) linesSoFar++;
       hash.update(chunk);
       checker.feed(chunk);
-      if (!sawEnd) {
-        const window = Buffer.concat([tail, chunk.subarray(Math.max(0, chunk.length - 4096))]);
-        sawEnd = window.indexOf(endNeedle) >= 0 || chunk.indexOf(endNeedle) >= 0;
-        tail = window.subarray(Math.max(0, window.length - endNeedle.length));
-      }
+      watch.feed(chunk);
       await writer.write(chunk);
     });
-    tracefs.marker("mmiohub: recording started");
+    tracefs.marker(startToken);
+    // Our first marker coming back proves the whole path (tracer, buffer, pipe) before any step runs.
+    if (!(await watch.wait(startToken, START_TIMEOUT_MS))) {
+      ui.warn("nothing comes out of trace_pipe: the tracer may not be recording");
+    }
+    ui.info(
+      `mmiotrace is on (buffer ${options.bufferKb} KiB); offline CPUs: ${session.offlineCpus().join(", ") || "none"}`,
+    );
     await runSteps(options, tracefs, stepsLog, stopSignal, () => stopReason !== "end");
 
     // The kernel's order: last marker, let the reader drain up to it, close the reader, then nop.
     tracefs.marker(endToken);
-    const deadline = Date.now() + DRAIN_TIMEOUT_MS;
-    while (!sawEnd && Date.now() < deadline) await sleep(20);
-    if (!sawEnd)
+    if (!(await watch.wait(endToken, DRAIN_TIMEOUT_MS)))
       ui.warn("the end marker did not come out of trace_pipe in time; the trace may miss its last events");
     reader.stop();
     await reader.done;

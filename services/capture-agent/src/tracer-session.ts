@@ -57,6 +57,15 @@ export class TracerSession {
   /** The kernel brings CPUs back when the tracer stops; if it did not, we do. */
   restoreCpus(): string[] {
     const restored: string[] = [];
+    const missing = () =>
+      cpuStates(this.sysRoot).some(
+        (state) =>
+          state.online === false && this.cpusBefore.some((b) => b.cpu === state.cpu && b.online === true),
+      );
+    // The kernel onlines them as part of leaving mmiotrace; give it a moment before stepping in.
+    for (let waited = 0; waited < 1000 && missing(); waited += 20) {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
     const now = new Map(cpuStates(this.sysRoot).map((state) => [state.cpu, state.online]));
     for (const before of this.cpusBefore) {
       if (before.online !== true || now.get(before.cpu) !== false) continue;

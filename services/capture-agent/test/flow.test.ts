@@ -81,7 +81,7 @@ afterAll(async () => {
 });
 
 describe("submit against the real API", () => {
-  it("records, describes, packs and uploads; the submission ends done with the card and the text", async () => {
+  it("records, describes, packs and uploads (tus); the submission ends done with card, text and metadata", async () => {
     const out = join(system.root, "rec");
     const queueDir = join(system.root, "queue");
     const result = await runAgent(
@@ -96,8 +96,6 @@ describe("submit against the real API", () => {
         "--description",
         "Loaded the driver, then nothing else. GTX 650.",
         "--yes",
-        "--method",
-        "multipart",
         "--server",
         server,
         "--queue-dir",
@@ -145,6 +143,11 @@ describe("submit against the real API", () => {
       status: "done",
       description: "Loaded the driver, then nothing else. GTX 650.",
       archiveSha256: sent.sha256,
+      metadata: {
+        title: "GK107 (10de:0fc6)",
+        gpus: [{ pciId: "10de:0fc6" }],
+        recording: { sha256: metadata.recording.sha256 },
+      },
     });
     const traces = (
       view as unknown as {
@@ -154,5 +157,13 @@ describe("submit against the real API", () => {
     const traced = traces.find((entry) => entry.member === "trace.mmiotrace");
     expect(traced?.lineCount).toBe(metadata.recording.lines);
     expect(traced?.devices.map((device) => device.pciId)).toContain("10de:0fc6");
+
+    // The same bytes through the one-shot form upload name the same submission.
+    const again = await runAgent(
+      ["upload", archive, "--method", "multipart", "--server", server, "--queue-dir", queueDir],
+      system.env,
+    );
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(again.stdout).toContain(`submission ${id}`);
   });
 });

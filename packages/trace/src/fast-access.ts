@@ -1,7 +1,7 @@
 // The line that makes up almost every trace — `R|W width sec.usec mapid 0xaddr 0xvalue 0xpc pid`
 // in exactly the kernel's formatting — parsed in one pass over the bytes, up to and including
 // its `\n`, with local variables only. It also finds the end of the line, so the caller needs no
-// separate newline search for it. Anything unusual (other records, padding, CRLF, a line that
+// separate newline search for it. Anything unusual (other records, padding, a line that
 // runs past the chunk) returns -1 and goes through the general path.
 import { EventFlag, EventKind } from "./kinds";
 import type { RecordReader } from "./records";
@@ -11,6 +11,7 @@ const W = 0x57;
 const SP = 0x20;
 const DOT = 0x2e;
 const LF = 0x0a;
+const CR = 0x0d;
 const ZERO = 0x30;
 const X = 0x78;
 const TWO32 = 4294967296;
@@ -119,7 +120,14 @@ export function fastAccess(
   q = decimal(buf, p + 1, end);
   const pid = decValue;
   if (q < 0 || pid > 0x7fffffff) return -1;
-  if (q >= end || buf[q] !== LF) return -1;
+  let eol = 0;
+  if (q >= end) return -1;
+  if (buf[q] !== LF) {
+    // Logs that went through a serial console or a mail client end their lines in \r\n.
+    if (buf[q] !== CR || q + 1 >= end || buf[q + 1] !== LF) return -1;
+    q++;
+    eol = EventFlag.CRLF;
+  }
 
   const b = r.b;
   const row = b.length;
@@ -163,7 +171,7 @@ export function fastAccess(
     const off = b.offsetLo[row]!;
     if (off === 0 || off === 0xa00) r.cards.read(b.device[row]!, off, vLo);
   }
-  b.flags[row] = flags;
+  b.flags[row] = flags | eol;
   r.counts[kind]!++;
   r.commit();
   return q;

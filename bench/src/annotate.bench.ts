@@ -26,6 +26,7 @@ interface Figures {
   events: number;
   outBytes: number;
   dbSeconds: number;
+  dbCpuSeconds: number;
 }
 
 const cpu = () => {
@@ -47,6 +48,7 @@ async function parseOnly(file: string): Promise<Figures> {
     events,
     outBytes: 0,
     dbSeconds: 0,
+    dbCpuSeconds: 0,
   };
 }
 
@@ -60,6 +62,7 @@ async function annotate(file: string, chipset: string): Promise<Figures> {
   if (chip?.chipset === undefined) throw new Error(`unknown chipset ${chipset}`);
   db.compile(chip.variant.selection).domain("NV_MMIO");
   const dbSeconds = (performance.now() - t0) / 1000;
+  const dbCpuSeconds = cpu() - c0;
   const annotator = new TraceAnnotator({ nvidia: db, forcedChipset: chip.chipset });
   let events = 0;
   const parser = createParser({
@@ -91,6 +94,7 @@ async function annotate(file: string, chipset: string): Promise<Figures> {
     events,
     outBytes,
     dbSeconds,
+    dbCpuSeconds,
   };
 }
 
@@ -144,7 +148,16 @@ async function main(argv: string[]): Promise<void> {
       );
     }
     const a = rows[1]![1];
-    console.log(`(annotate includes loading and compiling the database: ${a.dbSeconds.toFixed(2)} s)`);
+    const loop = { ...a, seconds: a.seconds - a.dbSeconds, cpuSeconds: a.cpuSeconds - a.dbCpuSeconds };
+    console.log(
+      `${"  w/o db".padEnd(8)} | ${(mb / loop.seconds).toFixed(1).padStart(10)} | ${(mb / loop.cpuSeconds).toFixed(1).padStart(19)} | ${loop.seconds.toFixed(1).padStart(7)} | ${loop.cpuSeconds.toFixed(1).padStart(5)} |`,
+    );
+    console.log(
+      `(annotate includes loading and compiling the database: ${a.dbSeconds.toFixed(2)} s, ${a.dbCpuSeconds.toFixed(2)} CPU s; "w/o db" subtracts it)`,
+    );
+    console.log(
+      `annotate/parse time ratio: ${(a.seconds / rows[0]![1].seconds).toFixed(2)} (wall), ${(a.cpuSeconds / rows[0]![1].cpuSeconds).toFixed(2)} (CPU)`,
+    );
   } finally {
     if (!argv.includes("--keep")) rmSync(file, { force: true });
   }

@@ -135,12 +135,7 @@ export class Annotator {
 
   private crtc(a: Access, view: CardView, head: number, data: number): void {
     const index = this.state.cards[a.card]!.crx[head]!;
-    if (!view.crtc) {
-      this.sink.crtc(a, head, index, data, `0x${index.toString(16)}`, `0x${data.toString(16)}`);
-      return;
-    }
-    const info = view.crtc.lookup(index);
-    this.sink.crtc(a, head, index, data, info.name, view.decode(info, data, 0));
+    this.sink.crtc(a, head, index, data, view.crtc?.lookup(index));
   }
 
   private i2c(a: Access, view: CardView, st: CardState, bus: number): void {
@@ -176,14 +171,12 @@ export class Annotator {
     const note = info.chipDependent ? view.note : undefined;
     if (a.width === 4 && info.width === 8) {
       // demmio splits a 32-bit access to 8-bit registers into one line per byte.
-      for (let b = 0; b < 4; b++) {
-        const bi = b === 0 ? info : view.mmio.lookup(a.offset + b);
-        const decoded = view.decode(bi, (a.valueLo >>> (8 * b)) & 0xff, 0);
-        if (b === 0) this.sink.register(a, bi.name, decoded, note);
-        else this.sink.registerByte(a, b, bi.name, decoded);
+      this.sink.register(a, info, a.valueLo & 0xff, 0, note);
+      for (let b = 1; b < 4; b++) {
+        this.sink.registerByte(a, b, view.mmio.lookup(a.offset + b), (a.valueLo >>> (8 * b)) & 0xff);
       }
       return;
     }
-    this.sink.register(a, info.name, view.decode(info, a.valueLo, a.valueHi), note);
+    this.sink.register(a, info, a.valueLo, a.valueHi, note);
   }
 }

@@ -1,3 +1,4 @@
+import { type AddressInfo, decodeInto } from "@mmiohub/rnndb";
 import type { Access } from "./access";
 import type { AnnotationSink } from "./sink";
 import { TextBuffer } from "./text-buffer";
@@ -80,9 +81,9 @@ export class DemmioWriter implements AnnotationSink {
     this.out.ascii(a.write ? " <= " : " => ");
   }
 
-  register(a: Access, name: string, decoded: string, note: string | undefined): void {
+  register(a: Access, reg: AddressInfo, lo: number, hi: number, note: string | undefined): void {
     const o = this.out;
-    o.reserve(96 + name.length + decoded.length + (note?.length ?? 0));
+    o.reserve(96 + reg.name.length);
     const start = o.pos;
     this.head(a);
     o.ascii(" MMIO");
@@ -93,25 +94,25 @@ export class DemmioWriter implements AnnotationSink {
     o.hex64(a.valueLo, a.valueHi, 8);
     o.byte(SP);
     this.lastPrefix = o.pos - start;
-    o.ascii(name);
+    o.text(reg.name);
     this.op(a);
-    o.ascii(decoded);
+    decodeInto(o, reg.type, lo, hi, reg.width);
     if (note !== undefined) {
-      o.byte(SP);
-      o.ascii(note);
+      o.text(" ");
+      o.text(note);
     }
-    o.byte(NL);
+    o.text("\n");
   }
 
-  registerByte(a: Access, _byte: number, name: string, decoded: string): void {
+  registerByte(a: Access, _byte: number, reg: AddressInfo, value: number): void {
     const o = this.out;
-    o.reserve(this.lastPrefix + 8 + name.length + decoded.length);
+    o.reserve(this.lastPrefix + 8);
     o.buf.fill(SP, o.pos, o.pos + this.lastPrefix);
     o.pos += this.lastPrefix;
-    o.ascii(name);
+    o.text(reg.name);
     this.op(a);
-    o.ascii(decoded);
-    o.byte(NL);
+    decodeInto(o, reg.type, value, 0, reg.width);
+    o.text("\n");
   }
 
   memory(a: Access, vramAddress: number): void {
@@ -140,9 +141,9 @@ export class DemmioWriter implements AnnotationSink {
     o.byte(NL);
   }
 
-  crtc(a: Access, head: number, index: number, data: number, name: string, decoded: string): void {
+  crtc(a: Access, head: number, index: number, data: number, reg: AddressInfo | undefined): void {
     const o = this.out;
-    o.reserve(96 + name.length + decoded.length);
+    o.reserve(96);
     this.head(a);
     o.ascii(" HEAD");
     o.dec(head);
@@ -151,10 +152,12 @@ export class DemmioWriter implements AnnotationSink {
     o.ascii("       0x");
     o.hex(data, 2);
     o.byte(SP);
-    o.ascii(name);
+    if (reg) o.text(reg.name);
+    else o.altHex(index);
     this.op(a);
-    o.ascii(decoded);
-    o.byte(NL);
+    if (reg) decodeInto(o, reg.type, data, 0, reg.width);
+    else o.altHex(data);
+    o.text("\n");
   }
 
   i2c(card: number, busOffset: number, busName: string, text: string): void {
@@ -164,9 +167,9 @@ export class DemmioWriter implements AnnotationSink {
     o.ascii("I2C      0x");
     o.hex(busOffset, 6);
     o.ascii("            ");
-    o.ascii(busName);
+    o.text(busName);
     o.byte(SP);
-    o.ascii(text);
-    o.byte(NL);
+    o.text(text);
+    o.text("\n");
   }
 }

@@ -1,3 +1,5 @@
+import type { DecodeOut } from "@mmiohub/rnndb";
+
 const HEX = new Uint8Array(Array.from("0123456789abcdef", (c) => c.charCodeAt(0)));
 
 /**
@@ -5,7 +7,7 @@ const HEX = new Uint8Array(Array.from("0123456789abcdef", (c) => c.charCodeAt(0)
  * without an intermediate string, names as latin1 (register names are ASCII). Building a string
  * per line and converting it later costs more in garbage collection than the annotation itself.
  */
-export class TextBuffer {
+export class TextBuffer implements DecodeOut {
   buf: Buffer;
   pos = 0;
 
@@ -35,6 +37,24 @@ export class TextBuffer {
     this.pos = p;
   }
 
+  /** ASCII text of any length: reserves room itself. */
+  text(s: string): void {
+    if (this.pos + s.length > this.buf.length) this.reserve(s.length);
+    this.ascii(s);
+  }
+
+  /** printf("%#x") of a non-negative integer below 2^53: "0" for zero. */
+  altHex(v: number): void {
+    if (this.pos + 24 > this.buf.length) this.reserve(24);
+    if (v === 0) {
+      this.buf[this.pos++] = 48;
+      return;
+    }
+    this.buf[this.pos++] = 48;
+    this.buf[this.pos++] = 120;
+    this.hexNum(v);
+  }
+
   /** Text that may hold anything (marker lines): reserves room itself. */
   utf8(s: string): void {
     this.reserve(Buffer.byteLength(s));
@@ -46,6 +66,7 @@ export class TextBuffer {
   }
 
   dec(v: number): void {
+    if (this.pos + 20 > this.buf.length) this.reserve(20);
     if (v < 10) {
       this.buf[this.pos++] = 48 + v;
       return;

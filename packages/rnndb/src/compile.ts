@@ -79,6 +79,8 @@ class Level {
   }
 }
 
+const MEMO_SLOTS = 1 << 13;
+
 export interface DomainLookup {
   readonly domain: string;
   lookup(addr: number): AddressInfo;
@@ -95,9 +97,13 @@ interface Match {
  */
 export class CompiledDomain implements DomainLookup {
   private readonly root: Level;
-  private readonly memo = new Map<number, AddressInfo>();
-  /** bounds the memo when a trace sweeps a huge window of addresses (VRAM through PRAMIN, say) */
-  private static readonly MEMO_LIMIT = 1 << 13;
+  /**
+   * Direct-mapped memo of lookups: a trace hammers a few hundred registers, which stay cached;
+   * a sweep over many addresses only overwrites slots, so memory stays bounded without the cost
+   * of a Map's inserts and clears.
+   */
+  private readonly memoKeys = new Float64Array(MEMO_SLOTS).fill(-1);
+  private readonly memoInfo: (AddressInfo | undefined)[] = new Array(MEMO_SLOTS).fill(undefined);
   private flagged = false;
 
   constructor(
@@ -151,21 +157,21 @@ export class CompiledDomain implements DomainLookup {
   }
 
   lookup(addr: number): AddressInfo {
-    let info = this.memo.get(addr);
-    if (info) return info;
+    const slot = (addr ^ (addr >>> 12)) & (MEMO_SLOTS - 1);
+    if (this.memoKeys[slot] === addr) return this.memoInfo[slot]!;
     this.flagged = false;
     const m = this.match(this.root, addr, []);
     const reg = m?.reg;
     const type = reg ? this.types.compile(reg.type) : undefined;
-    info = {
+    const info: AddressInfo = {
       name: m ? m.name : altHex(addr),
       width: reg ? reg.width : 0,
       type,
       chipDependent: this.flagged || (type?.partial ?? false),
       known: reg !== undefined,
     };
-    if (this.memo.size >= CompiledDomain.MEMO_LIMIT) this.memo.clear();
-    this.memo.set(addr, info);
+    this.memoKeys[slot] = addr;
+    this.memoInfo[slot] = info;
     return info;
   }
 

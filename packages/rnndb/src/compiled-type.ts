@@ -14,15 +14,15 @@ export interface CType {
   target: CType | undefined;
   /** true when, the chip being unknown to the database, items were left out or assumed */
   partial: boolean;
-  /** true when every value fits in 32 bits through the whole decode: the fast path applies */
+  /** bitsets: every field lies in the low 32 bits (the number path can extract them) */
   fits32: boolean;
 }
 
 export interface CValue {
   name: string;
   value: bigint;
-  /** value as a number when it fits in 32 bits, else -1 */
-  value32: number;
+  /** value as a number when exact (below 2^53), else NaN (never equal) */
+  valueNum: number;
 }
 
 export interface CField {
@@ -30,6 +30,10 @@ export interface CField {
   low: number;
   high: number;
   type: CType;
+  /** mask of the field's width, unshifted, when it lies in the low 32 bits */
+  mask32: number;
+  /** a one-bit-wide flag printed by name alone */
+  flag: boolean;
 }
 
 /** Compiles types for one selection, each at most once. */
@@ -53,7 +57,7 @@ export class TypeCompiler {
       fields: [],
       target: undefined,
       partial: false,
-      fits32: t.shr === 0 && t.add === 0,
+      fits32: true,
     };
     this.done.set(t, c);
     if (t.kind === "enum") {
@@ -64,7 +68,7 @@ export class TypeCompiler {
         c.values.push({
           name: v.name,
           value: v.value,
-          value32: v.value <= 0xffffffffn ? Number(v.value) : -1,
+          valueNum: v.value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v.value) : Number.NaN,
         });
       }
     } else if (t.kind === "bitset") {
@@ -74,15 +78,20 @@ export class TypeCompiler {
         if (r === "nomatch" || r === "excluded") continue;
         const ft = this.compile(f.type);
         c.partial ||= ft.partial;
-        c.fits32 &&= f.high < 32 && ft.fits32;
-        c.fields.push({ name: f.name, low: f.low, high: f.high, type: ft });
+        c.fits32 &&= f.high < 32;
+        const w = f.high - f.low + 1;
+        c.fields.push({
+          name: f.name,
+          low: f.low,
+          high: f.high,
+          type: ft,
+          mask32: w >= 32 ? 0xffffffff : ((1 << w) - 1) >>> 0,
+          flag: ft.kind === "boolean",
+        });
       }
     } else if (t.kind === "spectype") {
       const target = this.db.spectypes.get(t.name);
       c.target = target ? this.compile(target) : undefined;
-      c.fits32 = false;
-    } else if (t.kind === "float" || t.kind === "fixed" || t.kind === "ufixed") {
-      c.fits32 = false;
     }
     return c;
   }

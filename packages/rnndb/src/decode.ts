@@ -4,64 +4,143 @@ import { altHex, cFloat } from "./format";
 const MASK64 = (1n << 64n) - 1n;
 
 /**
+ * Where decoded text goes: the annotator's output buffer writes it in place (no string per
+ * access); `decodeValue` collects it into a string.
+ */
+export interface DecodeOut {
+  text(s: string): void;
+  /** printf("%#x") of a non-negative integer below 2^53 */
+  altHex(v: number): void;
+  /** decimal of a non-negative integer below 2^53 */
+  dec(v: number): void;
+}
+
+class StringOut implements DecodeOut {
+  s = "";
+  text(t: string): void {
+    this.s += t;
+  }
+  altHex(v: number): void {
+    this.s += altHex(v);
+  }
+  dec(v: number): void {
+    this.s += v.toString();
+  }
+}
+
+/**
  * Decodes a register or bitfield value to text exactly as envytools' rnndec_decodeval does
  * (without colours): bitsets as `{ FIELD = v | FLAG | ENUMVAL | 0xleftover }`, enums by name,
  * numbers per their type. `width` is the register's or field's width in bits.
  */
 export function decodeValue(type: CType | undefined, lo: number, hi: number, width: number): string {
-  if (type === undefined) return hi === 0 ? altHex(lo) : altHex((BigInt(hi) << 32n) | BigInt(lo));
-  if (hi === 0 && type.fits32) return decode32(type, lo >>> 0, width);
-  return decode64(type, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0), width);
+  const out = new StringOut();
+  decodeInto(out, type, lo, hi, width);
+  return out.s;
 }
 
-function fieldMask32(low: number, high: number): number {
-  const w = high - low + 1;
-  return w >= 32 ? 0xffffffff : ((1 << w) - 1) >>> 0;
+/** `decodeValue`, written to `out`. */
+export function decodeInto(
+  out: DecodeOut,
+  type: CType | undefined,
+  lo: number,
+  hi: number,
+  width: number,
+): void {
+  if (hi === 0) {
+    if (type === undefined) out.altHex(lo >>> 0);
+    else decodeNum(out, type, lo >>> 0, width);
+    return;
+  }
+  const v = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+  out.text(type === undefined ? altHex(v) : decode64(type, v, width));
 }
 
-/** The common case: value and every field within 32 bits, no shr/add on the way. */
-function decode32(t: CType, v: number, width: number): string {
+const TWO32 = 0x100000000;
+
+/**
+ * The common case in plain numbers: a value below 2^32 before shr/add and below 2^53 after, so
+ * every step is exact. Anything else goes to the BigInt path, which gives the same text.
+ */
+function decodeNum(out: DecodeOut, t: CType, v: number, width: number): void {
+  if (t.shr || t.add) {
+    const shifted = v * 2 ** t.shr + t.add;
+    if (!Number.isSafeInteger(shifted)) {
+      out.text(decode64(t, BigInt(v), width));
+      return;
+    }
+    v = shifted;
+  }
   switch (t.kind) {
     case "enum":
-      for (const e of t.values) if (e.value32 === v) return e.name;
-      return altHex(v);
+      for (const e of t.values) {
+        if (e.valueNum === v) {
+          out.text(e.name);
+          return;
+        }
+      }
+      out.altHex(v);
+      return;
     case "bitset": {
-      let res = "";
+      if (v >= TWO32 || !t.fits32) break;
+      out.text("{ ");
+      let any = false;
       let mask = 0;
-      for (const f of t.fields) {
-        const fm = fieldMask32(f.low, f.high);
-        const sval = (v >>> f.low) & fm;
+      const fields = t.fields;
+      for (let i = 0; i < fields.length; i++) {
+        const f = fields[i]!;
+        const fm = f.mask32;
+        const sval = ((v >>> f.low) & fm) >>> 0;
         mask |= fm << f.low;
-        if (f.type.kind === "boolean" && sval <= 1) {
-          if (sval === 1) res = res ? `${res} | ${f.name}` : f.name;
+        if (f.flag && sval <= 1) {
+          if (sval === 0) continue;
+          if (any) out.text(" | ");
+          out.text(f.name);
+          any = true;
           continue;
         }
-        const sub = decode32or64(f.type, sval >>> 0, f.high - f.low + 1);
-        res = res ? `${res} | ${f.name} = ${sub}` : `${f.name} = ${sub}`;
+        if (any) out.text(" | ");
+        out.text(f.name);
+        out.text(" = ");
+        decodeNum(out, f.type, sval, f.high - f.low + 1);
+        any = true;
       }
       const left = (v & ~mask) >>> 0;
-      if (left) res = res ? `${res} | ${altHex(left)}` : altHex(left);
-      return `{ ${res || "0"} }`;
+      if (left) {
+        if (any) out.text(" | ");
+        out.altHex(left);
+        any = true;
+      }
+      out.text(any ? " }" : "0 }");
+      return;
     }
     case "hex":
-      return altHex(v);
+      out.altHex(v);
+      return;
     case "uint":
-      return v.toString();
+      out.dec(v);
+      return;
     case "int":
-      if (width <= 32 && v >= 2 ** (width - 1)) return `-${2 ** width - v}`;
-      return v.toString();
+      if (width > 52) break;
+      if (v >= 2 ** (width - 1)) {
+        out.text("-");
+        out.dec(2 ** width - v);
+      } else out.dec(v);
+      return;
     default:
-      return decode64(t, BigInt(v), width);
+      break;
   }
-}
-
-function decode32or64(t: CType, v: number, width: number): string {
-  return t.fits32 ? decode32(t, v, width) : decode64(t, BigInt(v), width);
+  out.text(decode64Shifted(t, BigInt(v), width));
 }
 
 function decode64(t: CType, value: bigint, width: number): string {
   if (t.shr) value = (value << BigInt(t.shr)) & MASK64;
   if (t.add) value = (value + BigInt(t.add)) & MASK64;
+  return decode64Shifted(t, value, width);
+}
+
+/** The general path, on a value shr and add were already applied to. */
+function decode64Shifted(t: CType, value: bigint, width: number): string {
   switch (t.kind) {
     case "enum":
       for (const e of t.values) if (e.value === value) return e.name;
@@ -133,4 +212,9 @@ function half(h: number): number {
   if (exp === 0) return sign * frac * 2 ** -24;
   if (exp === 0x1f) return frac ? Number.NaN : sign * Number.POSITIVE_INFINITY;
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+/** The BigInt path for any value: the reference the number path must agree with. */
+export function decodeValueExact(type: CType | undefined, value: bigint, width: number): string {
+  return type === undefined ? altHex(value) : decode64(type, value & MASK64, width);
 }

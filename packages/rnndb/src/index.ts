@@ -4,7 +4,7 @@ export { CompiledDomain } from "./compile";
 export type { CField, CType, CValue } from "./compiled-type";
 export type { ChipVariant } from "./database";
 export { CompiledDatabase, RegisterDatabase } from "./database";
-export { decodeValue } from "./decode";
+export { type DecodeOut, decodeInto, decodeValue, decodeValueExact } from "./decode";
 export { altHex } from "./format";
 export { DatabaseFileError, directorySource } from "./fs-source";
 export type { DatabaseSource, LoadedDatabase } from "./loader";

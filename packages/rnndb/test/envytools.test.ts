@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { openEnvytoolsDatabase, type RegisterDatabase } from "../src/index";
+import { decodeValueExact, openEnvytoolsDatabase, type RegisterDatabase } from "../src/index";
 
 const dir = process.env.MMIOHUB_RNNDB;
 if (!dir) throw new Error("MMIOHUB_RNNDB must name envytools' rnndb folder (set by vitest.config.ts)");
@@ -135,5 +135,39 @@ describe("envytools NV_MMIO database", () => {
     expect(db.compile(db.chipVariant(0xe7).selection)).toBe(a);
     expect(a.domain("NV_MMIO").lookup(0x200)).toBe(a.domain("NV_MMIO").lookup(0x200));
     expect(db.compile(db.chipVariant(0x50).selection)).not.toBe(a);
+  });
+});
+
+describe("value decoding", () => {
+  it("gives the same text on the number fast path as on the exact BigInt path", () => {
+    let seed = 12345;
+    const rand = () => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return seed >>> 0;
+    };
+    let compared = 0;
+    const mismatches: string[] = [];
+    for (const chipset of [0x50, 0xa3, 0xe7, 0x124]) {
+      const c = db.compile(db.chipVariant(chipset).selection);
+      const mmio = c.domain("NV_MMIO");
+      const seen = new Set<unknown>();
+      for (let page = 0; page < 0x800000; page += 0x1000) {
+        for (let addr = page; addr < page + 0x80; addr += 4) {
+          const info = mmio.lookup(addr);
+          if (!info.known || seen.has(info.type)) continue;
+          seen.add(info.type);
+          for (const v of [0, 1, 0xffffffff, rand(), rand() & 0xff]) {
+            const fast = c.decode(info.type, v, 0, info.width);
+            const exact = decodeValueExact(info.type, BigInt(v), info.width);
+            if (fast !== exact) mismatches.push(`${info.name} ${v}: ${fast} != ${exact}`);
+            compared++;
+          }
+        }
+      }
+    }
+    expect(mismatches.slice(0, 5)).toEqual([]);
+    expect(compared).toBeGreaterThan(2000);
   });
 });

@@ -30,7 +30,8 @@ beforeAll(async () => {
     },
     gk107b: {
       description: `${tag} GK107 suspend resume`,
-      kernel: "6.12.5-amd64",
+      // As the capture agent sends it (uname -srvmo) and ingest stores it.
+      kernel: "Linux 6.12.5-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.12.5-1 (2024-12-19) x86_64 GNU/Linux",
       driverName: "nvidia",
       driverVersion: "535.183.01",
       createdAt: day("2026-10-05"),
@@ -55,7 +56,7 @@ beforeAll(async () => {
     tu117: {
       description: `${tag} TU117 vbios`,
       kernel: "6.12.5-amd64",
-      driverName: "nouveau",
+      driverName: "Nouveau",
       createdAt: day("2026-10-20"),
       eventCount: 8000,
       cards: [TU117],
@@ -112,6 +113,10 @@ describe("GET /api/v1/traces filters", () => {
     ["kernel=6.1", ["gt215", "gk107a"]],
     ["kernel=6.12", ["tu117", "gk107b"]],
     ["kernel=6", ["tu117", "gt215", "gk107b", "gk107a"]],
+    ["kernel=6.12.5-amd64", ["tu117", "gk107b"]],
+    ["kernel=6.1.0", ["gt215", "gk107a"]],
+    ["kernel=6.1.0-13-amd64.x", []],
+    ["kernel=amd64", []],
     ["from=2026-10-05&to=2026-10-10", ["gt215", "gk107b"]],
     ["to=2026-10-04", ["gk107a"]],
     ["valid=no", ["gk107b"]],

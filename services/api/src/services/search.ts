@@ -38,9 +38,11 @@ function familiesOf(text: string): string[] {
 function driverCondition(text: string): Prisma.Sql {
   const slash = text.indexOf("/");
   if (slash > 0) {
-    return sql`s.driver_name = ${text.slice(0, slash).toLowerCase()} AND s.driver_version = ${text.slice(slash + 1)}`;
+    return sql`lower(s.driver_name) = ${text.slice(0, slash).toLowerCase()} AND s.driver_version = ${text.slice(slash + 1)}`;
   }
-  return /^\d/.test(text) ? sql`s.driver_version = ${text}` : sql`s.driver_name = ${text.toLowerCase()}`;
+  return /^\d/.test(text)
+    ? sql`s.driver_version = ${text}`
+    : sql`lower(s.driver_name) = ${text.toLowerCase()}`;
 }
 
 /** The WHERE conditions of a search, each answered by an index of its table. */
@@ -66,10 +68,10 @@ function conditions(f: SearchFilters, includeHidden: boolean): Prisma.Sql[] {
   }
   if (f.driver) where.push(driverCondition(f.driver));
   if (f.kernel) {
-    const k = likeEscape(f.kernel);
-    where.push(
-      sql`(s.kernel = ${f.kernel} OR s.kernel LIKE ${`${k}.%`} OR s.kernel LIKE ${`${k}-%`} OR s.kernel LIKE ${`${k}+%`})`,
-    );
+    // The release as a word of the stored text ("Linux 6.1.0-13-amd64 #1 SMP ..." or "6.1.0-13-amd64"),
+    // or a prefix of it that ends at a dot, dash or plus: kernel=6.1 finds 6.1.0-13-amd64.
+    const release = f.kernel.replace(/[\\^$.|?*+()[\]{}-]/g, "\\$&");
+    where.push(sql`s.kernel ~ ${`(^|\\s)${release}([-.+\\s]|$)`}`);
   }
   if (f.from) where.push(sql`t.created_at >= ${f.from}`);
   if (f.to) {

@@ -112,6 +112,11 @@ describe("submit against the real API", () => {
 
     // What was sent: an ordinary .tar.xz with the three files.
     const sent = JSON.parse(readFileSync(join(queueDir, "sent.jsonl"), "utf8").trim());
+    // A new anonymous submission comes with its manage token, shown once and kept.
+    expect(sent.manageToken).toMatch(/^\S{16,}$/);
+    expect(result.stdout).toContain(
+      `manage token (shown once; also kept in ${queueDir}/sent.jsonl): ${sent.manageToken}`,
+    );
     const archive = join(out, sent.archive);
     expect(sent.archive).toMatch(/^10de-0fc6_NVE0-GK107_\d{8}-\d{4}\.tar\.xz$/);
     const listing = execFileSync("tar", ["-tJf", archive], { encoding: "utf8" }).trim().split("\n");

@@ -19,6 +19,7 @@ export interface PeerUpload {
 export interface PeerEvent {
   method: string;
   url: string;
+  authorization?: string | undefined;
   offset?: number;
   bytes?: number;
 }
@@ -92,7 +93,7 @@ export async function startUploadPeer(port = 0): Promise<UploadPeer> {
   };
   const server: Server = createServer(async (req, res) => {
     const url = req.url ?? "/";
-    const event: PeerEvent = { method: req.method ?? "", url };
+    const event: PeerEvent = { method: req.method ?? "", url, authorization: req.headers.authorization };
     peer.events.push(event);
     if (peer.failNext > 0) {
       peer.failNext--;

@@ -108,6 +108,22 @@ describe("upload (tus) against the upload test peer", () => {
     expect(queued()).toEqual([]);
   });
 
+  it("takes server and token from the config file, flags over environment over file", async () => {
+    peer = await startUploadPeer();
+    writeFileSync(join(dir, "agent.json"), JSON.stringify({ server: peer.url, token: "from-file" }));
+    const fromFile = await runAgent(["upload", archive], env);
+    expect(fromFile.code).toBe(0);
+    expect(new Set(peer.events.map((event) => event.authorization))).toEqual(new Set(["Bearer from-file"]));
+    peer.events.length = 0;
+    writeFileSync(join(dir, "other.tar.xz"), randomBytes(1000));
+    const fromFlag = await runAgent(["upload", join(dir, "other.tar.xz"), "--token", "from-flag"], {
+      ...env,
+      MMIOHUB_TOKEN: "from-env",
+    });
+    expect(fromFlag.code).toBe(0);
+    expect(new Set(peer.events.map((event) => event.authorization))).toEqual(new Set(["Bearer from-flag"]));
+  });
+
   it("retries 503s with backoff and then succeeds", async () => {
     peer = await startUploadPeer();
     peer.failNext = 2;

@@ -65,6 +65,12 @@ function report(config: AgentConfig, entry: QueuedArchive, outcome: Outcome, ui:
       markSent(config.queueDir, entry, outcome.link);
       ui.info(`sent ${entry.archive.split("/").pop()}: submission ${outcome.link.id}`);
       ui.info(`  ${outcome.link.url}`);
+      if (outcome.link.manageToken) {
+        ui.info(
+          `  manage token (shown once; also kept in ${config.queueDir}/sent.jsonl): ${outcome.link.manageToken}\n` +
+            "  send it as a Bearer token to edit or withdraw the submission",
+        );
+      }
       return 0;
     case "queued":
       ui.warn(

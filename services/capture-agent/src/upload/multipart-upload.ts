@@ -54,7 +54,11 @@ export async function multipartUpload(
     if (typeof answer.id !== "string" || typeof answer.url !== "string") {
       throw new TransientError(`the server answered ${response.status} without an id and url`);
     }
-    return answer;
+    return {
+      id: answer.id,
+      url: answer.url,
+      ...(typeof answer.manageToken === "string" ? { manageToken: answer.manageToken } : {}),
+    };
   } finally {
     progress.done();
   }

@@ -89,10 +89,16 @@ export function markFailed(entry: QueuedArchive, reason: string): void {
   writeFileSync(`${entry.archive}.failed`, `${reason}\n`);
 }
 
-export function markSent(queueDir: string, entry: QueuedArchive, link: { id: string; url: string }): void {
+export function markSent(
+  queueDir: string,
+  entry: QueuedArchive,
+  link: { id: string; url: string; manageToken?: string },
+): void {
+  // It may hold manage tokens: readable by the user only.
   appendFileSync(
     join(queueDir, "sent.jsonl"),
     `${JSON.stringify({ archive: basename(entry.archive), sha256: entry.sidecar.sha256, ...link, sentAt: new Date().toISOString() })}\n`,
+    { mode: 0o600 },
   );
   for (const path of [
     entry.archive,

@@ -14,6 +14,8 @@ export interface SubmissionLink {
   id: string;
   url: string;
   status?: string;
+  /** Given once, for a new submission: the Bearer token that lets the uploader edit or withdraw it. */
+  manageToken?: string;
 }
 
 /** Where a resumable upload stands, saved next to the queued archive after every chunk. */
@@ -48,7 +50,9 @@ function b64(text: string): string {
 function linkFrom(headers: Record<string, string | string[] | undefined>): SubmissionLink | null {
   const id = headers["mmiohub-submission"];
   const url = headers["mmiohub-url"];
-  return typeof id === "string" && typeof url === "string" ? { id, url } : null;
+  const token = headers["mmiohub-manage-token"];
+  if (typeof id !== "string" || typeof url !== "string") return null;
+  return typeof token === "string" ? { id, url, manageToken: token } : { id, url };
 }
 
 async function create(archive: string, sidecar: ArchiveSidecar, target: UploadTarget): Promise<TusState> {

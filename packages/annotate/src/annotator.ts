@@ -95,6 +95,15 @@ export class Annotator {
   /** The NVIDIA-specific decoders; true when the access was fully handled. */
   private nvidia(a: Access, view: CardView, st: CardState): boolean {
     const off = a.offset;
+    // Most accesses touch none of the decoders' registers: leave through one cheap test.
+    if (
+      off !== 0 &&
+      off !== PRAMIN_BASE_REG &&
+      (off & ~0x2001) !== 0x6013d4 &&
+      (off & 0xfff000) !== 0xe000 &&
+      (off < PRAMIN_START || off >= PRAMIN_END)
+    )
+      return false;
     const value = a.valueLo;
     if (off === 0 && !a.write && st.chipset === null) {
       const chip = this.identify(value);

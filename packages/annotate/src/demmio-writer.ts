@@ -22,6 +22,8 @@ export class DemmioWriter implements AnnotationSink {
   private readonly out = new TextBuffer();
   /** length of the last register line up to its name: where demmio aligns split byte lines */
   private lastPrefix = 0;
+  private lastSec = -1;
+  private secDigits = "";
 
   constructor(readonly options: DemmioWriterOptions = {}) {}
 
@@ -71,10 +73,16 @@ export class DemmioWriter implements AnnotationSink {
 
   /** `[card] sec.usec` */
   private head(a: Access): void {
+    const o = this.out;
     this.card(a.card);
-    this.out.dec(a.sec);
-    this.out.byte(DOT);
-    this.out.decPad(a.usec, 6);
+    // consecutive lines mostly share the second: copy its digits instead of converting again
+    if (a.sec !== this.lastSec) {
+      this.lastSec = a.sec;
+      this.secDigits = a.sec.toString();
+    }
+    o.ascii(this.secDigits);
+    o.byte(DOT);
+    o.decPad(a.usec, 6);
   }
 
   private op(a: Access): void {

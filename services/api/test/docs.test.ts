@@ -64,3 +64,31 @@ describe("OpenAPI", () => {
     expect(view.properties.protected.description).toMatch(/Maintainers only/i);
   });
 });
+
+describe("OpenAPI UI in a real browser", () => {
+  it("renders the operations from /docs/json under its CSP", async () => {
+    const { chromium } = await import("playwright-core");
+    await api.app.listen({ port: 0, host: "127.0.0.1" });
+    const address = api.app.server.address();
+    const port = typeof address === "object" && address ? address.port : 0;
+    const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
+    try {
+      const page = await browser.newPage();
+      const blocked: string[] = [];
+      page.on("console", (m) => {
+        if (/Content Security Policy/i.test(m.text())) blocked.push(m.text());
+      });
+      await page.goto(`http://127.0.0.1:${port}/docs/`);
+      await page.waitForSelector(".opblock-summary-path", { timeout: 20_000 });
+      const paths = await page.$$eval(".opblock-summary-path", (els) =>
+        els.map((e) => e.getAttribute("data-path")),
+      );
+      expect(paths).toEqual(
+        expect.arrayContaining(["/api/v1/traces", "/api/v1/uploads", "/api/v1/submissions/{id}"]),
+      );
+      expect(blocked).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+});

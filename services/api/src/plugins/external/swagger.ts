@@ -36,5 +36,12 @@ export async function registerSwagger(app: FastifyInstance): Promise<void> {
     hideUntagged: true,
     transform: jsonSchemaTransform,
   });
-  await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
+  await app.register(swaggerUi, {
+    routePrefix: "/docs",
+    // Its own policy (the pages' one forbids the inline styles the UI sets); no upgrade-insecure-requests,
+    // which would send /docs/json to https on a plain-http deployment.
+    staticCSP:
+      "default-src 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'; script-src 'self'; " +
+      "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'",
+  });
 }

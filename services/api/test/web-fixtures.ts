@@ -100,12 +100,16 @@ export async function storeTrace(
     contactEmail?: string;
     hidden?: boolean;
     name?: string;
+    /** store the text as given (by default a unique last marker is added) */
+    exact?: boolean;
   } = {},
 ): Promise<StoredTrace> {
   const { prisma, storage } = deps;
+  const n = `${process.pid.toString(36)}${(counter++).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  // Archives are unique by content: a last marker keeps equal fixtures of several files apart.
+  if (!options.exact) text = `${text}MARK 999.000000 fixture ${n}\n`;
   const put = await storage.put(Readable.from([Buffer.from(text)]));
   const { batches, summary } = parseAll(text);
-  const n = `${process.pid.toString(36)}${(counter++).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   const submissionId = `s${n}`;
   const traceId = `t${n}`;
   const stats = new Map<

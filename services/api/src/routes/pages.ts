@@ -38,6 +38,13 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
       const v = request.query[k];
       if (typeof v === "string" && v.trim() !== "") values[k] = v.trim();
     }
+    // The search form sends its empty fields too: answer with the short URL worth sharing.
+    const given = Object.entries(request.query).filter(([k]) => SEARCH_KEYS.includes(k));
+    if (given.length > Object.keys(values).length) {
+      const q = new URLSearchParams(values);
+      if (request.query.cursor) q.set("cursor", request.query.cursor);
+      return reply.redirect(`/?${q.toString()}`.replace(/\?$/, ""), 303);
+    }
     const recentPromise = prisma.submission.findMany({
       where: { hidden: false, withdrawnAt: null },
       orderBy: { createdAt: "desc" },

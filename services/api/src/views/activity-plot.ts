@@ -50,8 +50,8 @@ export function activityPlot(
       html`<line x1="${x(m.eventIndex).toFixed(1)}" x2="${x(m.eventIndex).toFixed(1)}" y1="14" y2="${height - 16}" stroke="${m.kind === "lost" ? "#c0392b" : "#999"}" stroke-dasharray="3 2"><title>${m.text}</title></line>`,
   );
   return html`<svg class="plot" viewBox="0 0 ${W} ${height}" width="${W}" height="${height}" role="img" aria-label="Register activity">
-  <text x="${LABEL}" y="11" class="plot-head">accesses (reads blue, writes orange)</text>
-  <text x="${axisX}" y="11" class="plot-head">first to last access, over the trace (markers dashed)</text>
+  <text x="${LABEL}" y="11" class="plot-head">reads / writes</text>
+  <text x="${axisX}" y="11" class="plot-head">first to last access over the trace; markers dashed</text>
   ${lines}
   ${rows}
   <line x1="${axisX}" x2="${axisX + axisW}" y1="${height - 14}" y2="${height - 14}" stroke="#555"/>

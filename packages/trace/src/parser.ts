@@ -1,5 +1,5 @@
 // The streaming parser: bytes in (`feed`, chunk boundaries anywhere), batches of events out.
-import type { TraceBatch } from "./batch";
+import type { BatchBuilder, TraceBatch } from "./batch";
 import { fastAccess } from "./fast-access";
 import { EVENT_KIND_NAMES, EventFlag, EventKind, type EventKindName } from "./kinds";
 import type { CardIdentity, PciDevice } from "./model-types";
@@ -40,10 +40,16 @@ export interface TraceParser {
   devices(): readonly PciDevice[];
   /** Card identities so far. */
   cards(): CardIdentity[];
+  /**
+   * Hands a batch's memory back for the parser's next batches: call it once you no longer read
+   * the batch (its arrays will be overwritten). Optional; it saves allocating each batch anew.
+   */
+  recycle(batch: TraceBatch): void;
 }
 
 export function createParser(options: ParserOptions): TraceParser {
   const maxLine = options.maxLineLength ?? 65536;
+  const builders = new WeakMap<TraceBatch, BatchBuilder>();
   const reader = new RecordReader(
     {
       batchSize: options.batchSize ?? 16384,
@@ -52,7 +58,11 @@ export function createParser(options: ParserOptions): TraceParser {
       maxRawInvalid: options.maxRawInvalid ?? 1024,
       reuseBatches: options.reuseBatches ?? false,
     },
-    (b) => options.onBatch(b.view()),
+    (b) => {
+      const view = b.view();
+      builders.set(view, b);
+      options.onBatch(view);
+    },
     options.onError,
   );
   let carry = new Uint8Array(256);
@@ -199,5 +209,11 @@ export function createParser(options: ParserOptions): TraceParser {
     end,
     devices: () => reader.model.devices.map(publicDevice),
     cards: () => reader.cards.identities(),
+    recycle: (batch) => {
+      const b = builders.get(batch);
+      if (b === undefined) return;
+      builders.delete(batch);
+      reader.recycle(b);
+    },
   };
 }

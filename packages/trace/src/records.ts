@@ -53,6 +53,9 @@ export class RecordReader {
   cBar = -1;
   cBarStart = 0;
   private readonly sc = new Scanner();
+  /** Builders handed back through `recycle`, used before allocating new ones. */
+  private readonly pool: BatchBuilder[] = [];
+  private recycleCurrent = false;
   private readonly utf8 = new TextDecoder();
 
   constructor(
@@ -156,11 +159,22 @@ export class RecordReader {
     if (this.b.length === 0) return;
     this.onBatch(this.b);
     const start = this.events;
-    if (this.limits.reuseBatches) {
+    if (this.limits.reuseBatches || this.recycleCurrent) {
+      this.recycleCurrent = false;
       this.b.length = 0;
       this.b.extras = [];
-    } else this.b = new BatchBuilder(this.limits.batchSize);
+    } else this.b = this.pool.pop() ?? new BatchBuilder(this.limits.batchSize);
     this.b.start = start;
+  }
+
+  /** Takes back a builder whose batch the consumer no longer needs (see TraceParser.recycle). */
+  recycle(builder: BatchBuilder): void {
+    // Recycled from inside onBatch: the batch being emitted is refilled right away.
+    if (builder === this.b) this.recycleCurrent = true;
+    if (builder === this.b || this.pool.length >= 4 || this.pool.includes(builder)) return;
+    builder.length = 0;
+    builder.extras = [];
+    this.pool.push(builder);
   }
 
   commit(): void {

@@ -10,7 +10,14 @@ export type TraceItem =
   | { readonly type: "batch"; readonly batch: TraceBatch; readonly devices: readonly PciDevice[] }
   | { readonly type: "end"; readonly summary: TraceSummary };
 
-export type ReadTraceOptions = Omit<ParserOptions, "onBatch" | "reuseBatches">;
+export type ReadTraceOptions = Omit<ParserOptions, "onBatch" | "reuseBatches"> & {
+  /**
+   * Each batch is valid only until the next item is requested; its memory then goes to the
+   * following batches. Saves an allocation per batch for consumers that finish with a batch
+   * before asking for the next (default false: every batch is yours to keep).
+   */
+  readonly recycleBatches?: boolean;
+};
 
 /** Parses a byte stream (a Node Readable, a web stream, any async iterable of chunks). */
 export async function* readTrace(
@@ -29,7 +36,10 @@ export async function* readTrace(
       devices = now;
       known = now.length;
     }
-    for (const batch of pending.splice(0)) yield { type: "batch", batch, devices };
+    for (const batch of pending.splice(0)) {
+      yield { type: "batch", batch, devices };
+      if (options.recycleBatches) parser.recycle(batch);
+    }
   };
   for await (const chunk of source) {
     parser.feed(chunk);

@@ -3,7 +3,13 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { describe, expect, it } from "vitest";
-import { createTraceWritable, readTrace, type TraceBatch, type TraceSummary } from "../src/index";
+import {
+  createParser,
+  createTraceWritable,
+  readTrace,
+  type TraceBatch,
+  type TraceSummary,
+} from "../src/index";
 import { parse, sample } from "./helpers";
 
 const shared = process.env.MMIOHUB_SHARED ?? new URL("../../../../shared", import.meta.url).pathname;
@@ -41,5 +47,41 @@ describe("stream adapters", () => {
     );
     expect(events).toBe(35);
     expect(summary?.cards[0]?.codeName).toBe("GK107");
+  });
+
+  it("recycled batches: same events, far fewer allocations", async () => {
+    const expected = parse(sample("edu-qemu-lost-events")).rows.map((r) => [r.kind, r.line, r.valueLo]);
+    const seen: number[][] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    let batches = 0;
+    const source = createReadStream(file, { highWaterMark: 64 });
+    for await (const item of readTrace(source, { batchSize: 8, recycleBatches: true })) {
+      if (item.type !== "batch") continue;
+      batches++;
+      buffers.add(item.batch.kind.buffer);
+      for (let i = 0; i < item.batch.length; i++) {
+        seen.push([item.batch.kind[i]!, item.batch.line[i]!, item.batch.valueLo[i]!]);
+      }
+    }
+    expect(seen).toEqual(expected);
+    expect(batches).toBe(30);
+    expect(buffers.size).toBeLessThan(6);
+  });
+
+  it("parser.recycle hands a batch's memory to the next batches", () => {
+    const buffers = new Set<ArrayBufferLike>();
+    const rows: number[] = [];
+    const parser = createParser({
+      batchSize: 10,
+      onBatch: (b) => {
+        buffers.add(b.kind.buffer);
+        for (let i = 0; i < b.length; i++) rows.push(b.line[i]!);
+        parser.recycle(b);
+      },
+    });
+    parser.feed(sample("edu-qemu-lost-events"));
+    parser.end();
+    expect(rows).toEqual(Array.from({ length: 240 }, (_, i) => i + 1));
+    expect(buffers.size).toBe(1);
   });
 });

@@ -33,7 +33,7 @@ if (recorder !== "agent") {
     const traceFile = readdirSync(unpacked).find((f) => f.startsWith("trace.mmiotrace"));
     const text = traceFile ? readFileSync(join(unpacked, traceFile), "utf8") : "";
     checkTrace(name, text);
-    checkAgentOutput(name, dir);
+    checkAgentOutput(name, dir, lostEventsIn(text));
     const id = uploadArchive(name, agent, join(dir, archive), apiUrl as string, dir);
     if (id) await checkApi(name, apiUrl as string, id, lostEventsIn(text));
   }

@@ -56,9 +56,12 @@ describe("upload -> worker -> status", () => {
         const s = await statusOf(body.id);
         return s.status === "done" || s.status === "failed" ? s : undefined;
       },
-      30_000,
-      `submission ${body.id} to finish (worker output: ${worker.output().slice(-2000)})`,
-    );
+      // Generous: the worker process compiles TypeScript at start, slow on a loaded 2-core machine.
+      120_000,
+      `submission ${body.id} to finish`,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; worker output: ${worker.output().slice(-2000)}`);
+    });
     expect(done.status, JSON.stringify(done)).toBe("done");
     expect(done.traces).toHaveLength(1);
     const t = done.traces[0];
@@ -71,7 +74,7 @@ describe("upload -> worker -> status", () => {
     expect(JSON.stringify(done)).not.toContain("testbox");
     const row = await api.prisma.submission.findUniqueOrThrow({ where: { id: body.id } });
     expect(row.hostname).toBe("testbox");
-  });
+  }, 180_000);
 
   it("answers a second upload of the same bytes with the existing submission", async () => {
     const payload = xz(Buffer.from(readFileSync(join(SHARED, "samples/gk107_hand.mmiotrace"))));

@@ -76,9 +76,12 @@ describe("capture agent upload -> worker -> search", () => {
         const s = (await api.app.inject({ method: "GET", url: `/api/v1/submissions/${link.id}` })).json();
         return s.status === "done" || s.status === "failed" ? s : undefined;
       },
-      60_000,
-      `ingest of ${link.id} (worker output: ${worker.output().slice(-2000)})`,
-    );
+      // Generous: the worker process compiles TypeScript at start, slow on a loaded 2-core machine.
+      120_000,
+      `ingest of ${link.id}`,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; worker output: ${worker.output().slice(-2000)}`);
+    });
     expect(done.status, JSON.stringify(done)).toBe("done");
 
     for (const query of [
@@ -109,5 +112,5 @@ describe("capture agent upload -> worker -> search", () => {
       const res = await api.app.inject({ method: "GET", url: `/api/v1/traces?${query}` });
       expect(res.json().total, query).toBe(0);
     }
-  });
+  }, 180_000);
 });

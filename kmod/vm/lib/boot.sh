@@ -11,8 +11,8 @@ vm_boot() { # out scenarios recorder
   local append="console=ttyS0 quiet panic=-1 nokaslr mmiotrace.trace_pc=1"
   append+=" mmiohub.scenarios=$scenarios mmiohub.recorder=$recorder"
   log "booting QEMU (TCG, ${mem} MiB): scenarios $scenarios, recorder $recorder"
-  local rc=0
-  timeout "${MMIOHUB_VM_BOOT_TIMEOUT:-180}" qemu-system-x86_64 -accel tcg -cpu max -m "$mem" -smp 1 \
+  local rc=0 TIMEFORMAT="QEMU: %R s wall, %U s user + %S s system CPU"
+  time timeout "${MMIOHUB_VM_BOOT_TIMEOUT:-180}" qemu-system-x86_64 -accel tcg -cpu max -m "$mem" -smp 1 \
     -kernel "$KERNEL_IMAGE" -initrd "$out/initrd.img" -append "$append" \
     -device edu -no-reboot -display none -monitor none -nodefaults \
     -serial "file:$console" -serial "file:$raw" || rc=$?

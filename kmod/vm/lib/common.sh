@@ -1,14 +1,19 @@
 # Shared helpers for the VM harness: logging, timing and the harness's own pass/fail checks.
 # Sourced by run.sh; everything here writes to stdout/stderr only.
 
-VM_T0=$(date +%s%N)
+VM_T0=$EPOCHREALTIME
 VM_CHECKS=()   # one JSON object per check, in order
 VM_PASSED=0
 VM_FAILED=0
 
 log() { printf '[vm %6.1fs] %s\n' "$(vm_elapsed)" "$*"; }
 
-vm_elapsed() { awk -v a="$VM_T0" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'; }
+# Seconds since the start, one decimal; bash arithmetic on $EPOCHREALTIME (no fork per log line).
+vm_elapsed() {
+  local now=${EPOCHREALTIME/./} t0=${VM_T0/./}
+  local tenths=$(((now - t0) / 100000))
+  printf '%d.%d' $((tenths / 10)) $((tenths % 10))
+}
 
 json_escape() { # text -> JSON string literal
   local s=${1//\\/\\\\}

@@ -21,6 +21,7 @@ vm_kernel() {
   KERNEL_IMAGE="$dir/root/boot/vmlinuz-$KERNEL_ABI-amd64"
   KERNEL_HEADERS="$dir/root/usr/src/linux-headers-$KERNEL_ABI-amd64"
   if [ -f "$dir/.complete" ]; then
+    vm_kernel_headers_link "$dir"
     log "kernel $KERNEL_ABI (cached)"
     return 0
   fi
@@ -29,9 +30,16 @@ vm_kernel() {
   mkdir -p "$dir/debs" "$dir/root"
   # apt-get download drops privileges to _apt: give it a directory it may write.
   chmod 777 "$dir/debs"
-  (cd "$dir/debs" && apt-get download -q \
-    "linux-image-$KERNEL_ABI-amd64" "linux-headers-$KERNEL_ABI-amd64" \
-    "linux-headers-$KERNEL_ABI-common" "$kbuild" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
+  if ! (cd "$dir/debs" && apt-get download -q "linux-image-$KERNEL_ABI-amd64" \
+    "linux-headers-$KERNEL_ABI-amd64" "linux-headers-$KERNEL_ABI-common" "$kbuild"); then
+    # Stale package lists name an ABI the mirror no longer has: refresh them, resolve again, retry.
+    [ -z "${VM_KERNEL_RETRIED:-}" ] && [ -z "${MMIOHUB_VM_KERNEL_ABI:-}" ] || return 1
+    VM_KERNEL_RETRIED=1
+    rm -rf "$dir"
+    apt-get -o DPkg::Lock::Timeout=300 update -qq || return 1
+    vm_kernel "$cache"
+    return
+  fi
   local deb
   for deb in "$dir"/debs/linux-headers-*.deb "$dir"/debs/linux-kbuild-*.deb; do
     [ -f "$deb" ] || { echo "download failed: $dir/debs holds $(ls "$dir/debs")" >&2; return 1; }
@@ -41,17 +49,16 @@ vm_kernel() {
   local image
   image=$(ls "$dir"/debs/linux-image-*.deb) || { echo "image download failed" >&2; return 1; }
   dpkg-deb --fsys-tarfile "$image" | tar -x -C "$dir/root" ./boot
-  # The headers' Makefile includes the -common tree by absolute path: point it at our copy.
-  sed -i "s#/usr/src/linux-headers-$KERNEL_ABI-common#$dir/root/usr/src/linux-headers-$KERNEL_ABI-common#g" \
-    "$KERNEL_HEADERS/Makefile"
-  # The scripts/ and tools links point at /usr/lib/linux-kbuild-X.Y absolutely too.
-  local link target
-  while IFS= read -r link; do
-    target=$(readlink "$link")
-    case $target in /usr/*) ln -sfn "$dir/root$target" "$link" ;; esac
-  done < <(find "$dir/root/usr/src" -maxdepth 3 -type l)
-  rm -f "$dir"/debs/linux-image-*.deb.partial
+  rm -rf "$dir/debs"
   [ -f "$KERNEL_IMAGE" ] && [ -f "$KERNEL_HEADERS/Makefile" ] || { echo "unpacked kernel is incomplete" >&2; return 1; }
+  vm_kernel_headers_link "$dir"
   touch "$dir/.complete"
   log "kernel $KERNEL_ABI ready ($(du -sh "$dir" | cut -f1) in cache)"
+}
+
+# The headers' Makefile includes the -common tree by absolute path: point it at our
+# copy (again on every run, so a moved work tree still builds).
+vm_kernel_headers_link() { # dir
+  sed -i "s#^include .*/usr/src/linux-headers-$KERNEL_ABI-common/Makefile\$#include $1/root/usr/src/linux-headers-$KERNEL_ABI-common/Makefile#" \
+    "$KERNEL_HEADERS/Makefile"
 }

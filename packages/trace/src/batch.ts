@@ -66,6 +66,8 @@ export interface TraceBatch {
   readonly extras: readonly EventExtra[];
 }
 
+const BUILDER = Symbol("builder");
+
 /** Mutable batch under construction; `capacity` rows are allocated once. */
 export class BatchBuilder {
   length = 0;
@@ -133,7 +135,7 @@ export class BatchBuilder {
   /** A view of the filled rows. The views share memory with the builder. */
   view(): TraceBatch {
     const n = this.length;
-    return {
+    const view: TraceBatch = {
       start: this.start,
       length: n,
       kind: this.kind.subarray(0, n),
@@ -158,5 +160,17 @@ export class BatchBuilder {
       extra: this.extra.subarray(0, n),
       extras: this.extras,
     };
+    // A hidden link back for recycle(): not enumerable, so it stays out of JSON and comparisons,
+    // and it lives exactly as long as the view.
+    Object.defineProperty(view, BUILDER, { value: this, writable: true });
+    return view;
+  }
+
+  /** The builder behind a view, once: a second call (a batch recycled twice) gives undefined. */
+  static take(view: TraceBatch): BatchBuilder | undefined {
+    const link = view as unknown as { [BUILDER]?: BatchBuilder };
+    const b = link[BUILDER];
+    if (b !== undefined) link[BUILDER] = undefined;
+    return b;
   }
 }

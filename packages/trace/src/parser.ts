@@ -1,5 +1,5 @@
 // The streaming parser: bytes in (`feed`, chunk boundaries anywhere), batches of events out.
-import type { BatchBuilder, TraceBatch } from "./batch";
+import { BatchBuilder, type TraceBatch } from "./batch";
 import { fastAccess } from "./fast-access";
 import { EVENT_KIND_NAMES, EventFlag, EventKind, type EventKindName } from "./kinds";
 import type { CardIdentity, PciDevice } from "./model-types";
@@ -49,7 +49,6 @@ export interface TraceParser {
 
 export function createParser(options: ParserOptions): TraceParser {
   const maxLine = options.maxLineLength ?? 65536;
-  const builders = new WeakMap<TraceBatch, BatchBuilder>();
   const reader = new RecordReader(
     {
       batchSize: options.batchSize ?? 16384,
@@ -58,11 +57,7 @@ export function createParser(options: ParserOptions): TraceParser {
       maxRawInvalid: options.maxRawInvalid ?? 1024,
       reuseBatches: options.reuseBatches ?? false,
     },
-    (b) => {
-      const view = b.view();
-      builders.set(view, b);
-      options.onBatch(view);
-    },
+    (b) => options.onBatch(b.view()),
     options.onError,
   );
   let carry = new Uint8Array(256);
@@ -210,10 +205,8 @@ export function createParser(options: ParserOptions): TraceParser {
     devices: () => reader.model.devices.map(publicDevice),
     cards: () => reader.cards.identities(),
     recycle: (batch) => {
-      const b = builders.get(batch);
-      if (b === undefined) return;
-      builders.delete(batch);
-      reader.recycle(b);
+      const b = BatchBuilder.take(batch);
+      if (b !== undefined) reader.recycle(b);
     },
   };
 }

@@ -46,7 +46,7 @@ step() { # name command...
     t1=$(vm_elapsed)
     d=$((${t1/./} - ${t0/./}))
     check "$name" 1 "$((d / 10)).$((d % 10)) s"
-    cat "$logf" | grep '^\[vm' || true
+    grep -E '^(\[vm|QEMU:)' "$logf" || true
     return 0
   fi
   check "$name" 0 "see $logf"

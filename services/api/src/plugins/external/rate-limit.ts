@@ -67,7 +67,14 @@ class SharedRedisStore {
 export async function registerRateLimit(app: FastifyInstance): Promise<void> {
   const { queue, config } = app.deps;
   // A connection of our own, with the producer's options (fail fast, no offline queue).
-  const redis = (await queue.client).duplicate();
+  // server.ts checked Redis before building the app; never wait forever for it here.
+  const client = await Promise.race([
+    queue.client,
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error("rate limit: no Redis connection within 10 s")), 10_000).unref(),
+    ),
+  ]);
+  const redis = client.duplicate();
   redis.on("error", () => {});
   app.addHook("onClose", async () => {
     redis.disconnect();

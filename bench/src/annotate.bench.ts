@@ -12,6 +12,7 @@
 import { spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { createReadStream, createWriteStream, existsSync, rmSync, statSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { TraceAnnotator } from "@mmiohub/annotate";
@@ -157,6 +158,11 @@ async function main(argv: string[]): Promise<void> {
     );
     console.log(
       `annotate/parse time ratio: ${(a.seconds / rows[0]![1].seconds).toFixed(2)} (wall), ${(a.cpuSeconds / rows[0]![1].cpuSeconds).toFixed(2)} (CPU)`,
+    );
+    console.log(
+      `load average at end: ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" ")}`,
     );
   } finally {
     if (!argv.includes("--keep")) rmSync(file, { force: true });

@@ -18,6 +18,7 @@ const PRAMIN_END = 0x800000;
 const CRTC_INDEX = [0x6013d4, 0x6033d4];
 const CRTC_DATA = [0x6013d5, 0x6033d5];
 const SLEEP_US = 100;
+const I2C_LINE_MAX = 1024;
 
 /**
  * demmio's job on plain numbers: names and decodes each access, and runs the indirect decoders
@@ -149,6 +150,11 @@ export class Annotator {
 
   private i2c(a: Access, view: CardView, st: CardState, bus: number): void {
     const s = st.i2c[bus]!;
+    if ((s.text?.length ?? 0) > I2C_LINE_MAX) {
+      // A bus toggled for long without a STOP (or a broken trace): keep lines and state bounded.
+      this.sink.i2c(a.card, a.offset, view.mmio.lookup(a.offset).name, `${s.text} ...`);
+      s.text = "... ";
+    }
     if (!a.write) {
       i2cRead(s, a.valueLo);
       return;

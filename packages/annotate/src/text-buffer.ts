@@ -71,25 +71,37 @@ export class TextBuffer implements DecodeOut {
       this.buf[this.pos++] = 48 + v;
       return;
     }
-    let n = 0;
-    for (let x = v; x >= 1; x = Math.floor(x / 10)) n++;
-    for (let i = n - 1, x = v; i >= 0; i--, x = Math.floor(x / 10)) this.buf[this.pos + i] = 48 + (x % 10);
-    this.pos += n;
+    if (v > 0x7fffffff) {
+      this.ascii(v.toString());
+      return;
+    }
+    let n = 1;
+    for (let x = v; x >= 10; x = (x / 10) | 0) n++;
+    this.decPad(v, n);
   }
 
-  /** Zero-padded decimal of exactly `width` digits. */
+  /** Zero-padded decimal of exactly `width` digits (v below 2^31). */
   decPad(v: number, width: number): void {
-    for (let i = width - 1; i >= 0; i--, v = Math.floor(v / 10)) this.buf[this.pos + i] = 48 + (v % 10);
-    this.pos += width;
+    const b = this.buf;
+    const end = this.pos + width;
+    for (let p = end - 1; p >= this.pos; p--) {
+      const q = (v / 10) | 0;
+      b[p] = 48 + v - q * 10;
+      v = q;
+    }
+    this.pos = end;
   }
 
   /** Lower-case hex of a 32-bit value, at least `min` digits. */
   hex(v: number, min = 1): void {
     v >>>= 0;
-    let n = 1;
-    while (n < 8 && v >>> (4 * n) !== 0) n++;
-    if (n < min) n = min;
-    for (let i = n - 1; i >= 0; i--) this.buf[this.pos++] = i >= 8 ? 48 : HEX[(v >>> (4 * i)) & 15]!;
+    let n = (35 - Math.clz32(v)) >> 2;
+    if (n < 1) n = 1;
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = min - n; i > 0; i--) b[p++] = 48;
+    for (let shift = (n - 1) * 4; shift >= 0; shift -= 4) b[p++] = HEX[(v >>> shift) & 15]!;
+    this.pos = p;
   }
 
   /** Lower-case hex of hi:lo, at least `min` digits. */

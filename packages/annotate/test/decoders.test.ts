@@ -119,3 +119,28 @@ describe("several cards", () => {
     ]);
   });
 });
+
+describe("I2C lines", () => {
+  it("stay bounded when a bus toggles for long without a STOP", () => {
+    const body = [
+      "R 4 1.000000 1 0xf6000000 0x0a3000a2 0x0 0",
+      "W 4 1.000001 1 0xf600e138 0x7 0x0 0",
+      "W 4 1.000002 1 0xf600e138 0x5 0x0 0",
+    ];
+    // clock the byte 0x00 out forever: SDA low, SCL toggling
+    for (let i = 0; i < 4000; i++)
+      body.push(`W 4 1.${(10 + i).toString().padStart(6, "0")} 1 0xf600e138 ${i % 2 ? "0x5" : "0x4"} 0x0 0`);
+    const header = [
+      "VERSION 20070824",
+      "PCIDEV 0200 10de0ca3 10 fa000000 d000000c 0 f800000c 0 dc01 fb000000 1000000 10000000 0 2000000 0 80 80000 nouveau",
+    ];
+    const out = lines(
+      annotate(`${[...header, ...body.map((l) => l.replace(/0xf6/g, "0xfa"))].join("\n")}\n`),
+    );
+    const i2c = out.filter((l) => l.includes(" I2C "));
+    expect(i2c.length).toBeGreaterThan(1);
+    expect(Math.max(...i2c.map((l) => l.length))).toBeLessThan(1200);
+    expect(i2c[0]).toMatch(/^\[0\] I2C {6}0x00e138 {12}PNVIO\.I2C_PORT_0\.BITBANG START >00LOST! \+ /);
+    expect(i2c[1]).toMatch(/ \.\.\. /);
+  });
+});

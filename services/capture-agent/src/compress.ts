@@ -54,8 +54,12 @@ export interface XzFileWriter {
 export function createXzFileWriter(path: string, backend: XzBackend): XzFileWriter {
   if (backend.kind === "xz") {
     const fd = openSync(path, "w");
+    // Its own process group: Ctrl-C on the terminal goes to the whole foreground group, and xz must
+    // live on to compress what the graceful stop still drains. It ends at end of input, also when
+    // we are killed.
     const child = spawn(backend.program, [`-${backend.preset}`, "-T1", "-c"], {
       stdio: ["pipe", fd, "pipe"],
+      detached: true,
     });
     closeSync(fd);
     let stderr = "";

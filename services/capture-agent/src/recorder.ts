@@ -102,6 +102,11 @@ export async function record(options: RecordOptions): Promise<RecordingInfo> {
       watch.feed(chunk);
       await writer.write(chunk);
     });
+    // A failing reader or compressor ends the steps early; the error surfaces at reader.done below.
+    reader.done.catch(() => {
+      stopReason = "error";
+      stopRequested();
+    });
     tracefs.marker(startToken);
     // Our first marker coming back proves the whole path (tracer, buffer, pipe) before any step runs.
     if (!(await watch.wait(startToken, START_TIMEOUT_MS))) {
@@ -208,10 +213,9 @@ async function runSteps(
       if (exitCode !== 0) ui.warn(`step ${n} exited with ${exitCode}`);
     } else {
       tracefs.marker(`mmiohub: phase ${n} begin: ${step.text}`);
-      const answer = await Promise.race([
-        ui.ask(`${step.text} -- press Enter when done `),
-        stopSignal.then(() => null),
-      ]);
+      const abort = new AbortController();
+      void stopSignal.then(() => abort.abort());
+      const answer = await ui.ask(`${step.text} -- press Enter when done`, abort.signal);
       tracefs.marker(`mmiohub: phase ${n} end: ${step.text}`);
       log.push({ step: n, phase: step.text, startedAt, endedAt: new Date().toISOString() });
       if (answer === null) return;

@@ -1,4 +1,4 @@
-import { createParser, EventKind, type TraceBatch } from "@mmiohub/trace";
+import { createParser } from "@mmiohub/trace";
 
 /**
  * What the agent needs to know about what it recorded: lost events (live, for the warning, and at
@@ -40,22 +40,42 @@ export interface TraceChecker {
   lostSoFar(): number;
 }
 
-// Small batches so a lost-events notice reaches the live warning soon after it is read.
-const LIVE_BATCH = 1024;
+const LOST_NEEDLE = Buffer.from(" Lost ");
+const LOST_LINE = /^MARK \d+\.\d+ Lost (\d+) events\.$/;
+const NL = 0x0a;
+const MAX_TAIL = 256;
 
 export function createTraceChecker(onLost?: (count: number, total: number) => void): TraceChecker {
+  // The parser hands out events in batches, so its view of lost events lags; for the live warning
+  // the chunks are scanned for the kernel's notice line as they arrive. The summary stays the
+  // parser's.
   let lost = 0;
-  const onBatch = (batch: TraceBatch) => {
-    for (let row = 0; row < batch.length; row++) {
-      if (batch.kind[row] !== EventKind.LOST) continue;
-      const count = batch.valueLo[row] ?? 0;
+  let tail = Buffer.alloc(0);
+  const scan = (chunk: Buffer) => {
+    const lastNl = chunk.lastIndexOf(NL);
+    if (lastNl < 0) {
+      if (tail.length < MAX_TAIL) tail = Buffer.concat([tail, chunk.subarray(0, MAX_TAIL)]);
+      return;
+    }
+    const text =
+      tail.length > 0 ? Buffer.concat([tail, chunk.subarray(0, lastNl + 1)]) : chunk.subarray(0, lastNl + 1);
+    for (let at = text.indexOf(LOST_NEEDLE); at >= 0; at = text.indexOf(LOST_NEEDLE, at + 1)) {
+      const start = text.lastIndexOf(NL, at) + 1;
+      const end = text.indexOf(NL, at);
+      const match = LOST_LINE.exec(text.toString("latin1", start, end).replace(/\r$/, ""));
+      if (!match) continue;
+      const count = Number(match[1]);
       lost += count;
       onLost?.(count, lost);
     }
+    tail = Buffer.from(chunk.subarray(lastNl + 1, lastNl + 1 + MAX_TAIL));
   };
-  const parser = createParser({ onBatch, batchSize: LIVE_BATCH, reuseBatches: true, maxMappings: 10_000 });
+  const parser = createParser({ onBatch: () => {}, reuseBatches: true, maxMappings: 10_000 });
   return {
-    feed: (chunk) => parser.feed(chunk),
+    feed(chunk) {
+      parser.feed(chunk);
+      scan(chunk);
+    },
     lostSoFar: () => lost,
     end(): TraceSummary {
       const summary = parser.end();

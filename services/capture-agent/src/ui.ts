@@ -8,7 +8,8 @@ export interface Ui {
   /** Ends a progress line so the next message starts on its own line. */
   progressDone(): void;
   interactive: boolean;
-  ask(question: string): Promise<string | null>;
+  /** The answer line, or null without a terminal, at end of input, or when `abort` fires. */
+  ask(question: string, abort?: AbortSignal): Promise<string | null>;
 }
 
 export function formatBytes(bytes: number): string {
@@ -65,18 +66,22 @@ export function createConsoleUi(
       if (open) stderr.write("\n");
       open = false;
     },
-    async ask(question) {
+    async ask(question, abort) {
       if (!stdin.isTTY) return null;
+      // The question gets its own line and the terminal stays in cooked mode: the live progress
+      // line keeps redrawing below it, Enter answers, Ctrl-C reaches our SIGINT handler.
       this.progressDone();
-      const rl = createInterface({ input: stdin, output: stdout });
+      stdout.write(`${question}\n`);
+      const rl = createInterface({ input: stdin, terminal: false });
       try {
         return await new Promise<string | null>((resolve) => {
-          rl.on("SIGINT", () => resolve(null));
-          rl.on("close", () => resolve(null));
-          rl.question(question, resolve);
+          rl.once("line", resolve);
+          rl.once("close", () => resolve(null));
+          abort?.addEventListener("abort", () => resolve(null), { once: true });
         });
       } finally {
         rl.close();
+        stdin.pause();
       }
     },
   };

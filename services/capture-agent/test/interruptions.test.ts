@@ -47,6 +47,21 @@ describe("stopping a recording", () => {
     });
   }
 
+  it("Ctrl-C on a terminal (SIGINT to the whole process group) keeps the compressor alive to the end", async () => {
+    const fake = await started();
+    const out = join(fake.root, "rec");
+    const agent = startAgent(["record", "--out", out], fake.env, undefined, true);
+    await waitFor(() => agent.output().includes("recording until Ctrl-C"), "recording to start");
+    execFileSync("sh", ["-c", fake.driverCommand(20)]);
+    process.kill(-(agent.child.pid as number), "SIGINT");
+    const result = await agent.exit;
+    expect(result.code, result.stderr).toBe(0);
+    expect(fake.currentTracer()).toBe("nop");
+    const lines = traceText(out).trim().split("\n");
+    expect(lines.filter((line) => /^[RW] /.test(line))).toHaveLength(21);
+    expect(lines.at(-1)).toMatch(/mmiohub: end of recording/);
+  });
+
   it("SIGTERM while a --run step is running ends the step and still stops cleanly", async () => {
     const fake = await started();
     const out = join(fake.root, "rec");

@@ -20,11 +20,12 @@ describe("record against the fake kernel", () => {
       ["record", "--out", out, "--buffer-kb", "4096", "--run", system.driverCommand(300), "--run", "true"],
       system.env,
     );
-    expect(result.stderr).not.toMatch(/lost/i);
-    expect(result.code).toBe(0);
+    const context = `${result.stdout}\n${result.stderr}\n${system.kernelLog().join("\n")}`;
+    expect(result.stderr, context).not.toMatch(/lost/i);
+    expect(result.code, context).toBe(0);
     const text = execFileSync("xz", ["-dc", join(out, "trace.mmiotrace.xz")], { encoding: "utf8" });
     const lines = text.trim().split("\n");
-    expect(lines[0]).toBe("VERSION 20070824");
+    expect(lines[0], context).toBe("VERSION 20070824");
     expect(lines.filter((line) => line.startsWith("PCIDEV "))).toHaveLength(2);
     const marks = lines
       .filter((line) => line.startsWith("MARK "))
@@ -40,7 +41,10 @@ describe("record against the fake kernel", () => {
     // The 300 accesses (plus the MAP and the PMC_BOOT_0 read) sit between the markers of step 1.
     const begin = lines.findIndex((line) => line.includes("step 1 begin"));
     const end = lines.findIndex((line) => line.includes("step 1 end"));
-    expect(lines.slice(begin + 1, end).filter((line) => /^[RW] /.test(line))).toHaveLength(301);
+    expect(
+      lines.slice(begin + 1, end).filter((line) => /^[RW] /.test(line)),
+      context,
+    ).toHaveLength(301);
 
     const info = JSON.parse(readFileSync(join(out, "recording.json"), "utf8"));
     expect(info).toMatchObject({

@@ -36,9 +36,16 @@ export interface AgentRun {
 }
 
 /** Runs the real CLI as its own process (signals, exit hooks and stdio are part of what is tested). */
-export function startAgent(args: string[], env: Record<string, string>, cwd?: string): AgentRun {
+export function startAgent(
+  args: string[],
+  env: Record<string, string>,
+  cwd?: string,
+  /** Its own process group, so a test can signal the group as a terminal's Ctrl-C does. */
+  group = false,
+): AgentRun {
   const child = spawn(process.execPath, [agentBundle(), ...args], {
     cwd,
+    detached: group,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -34,6 +34,26 @@ describe("trace checks", () => {
     expect(check(text, 1)).toEqual(whole);
   });
 
+  it("warns of lost events as soon as the notice line is complete, in any chunking", () => {
+    const text = readFileSync(join(samples, "edu-qemu-lost-events.mmiotrace"));
+    const lineEnd = text.indexOf("\n", text.indexOf("Lost 19780 events.")) + 1;
+    for (const size of [1, 13, 4096]) {
+      let firedAt = -1;
+      let fed = 0;
+      const checker = createTraceChecker((count, total) => {
+        expect([count, total]).toEqual([19780, 19780]);
+        firedAt = fed;
+      });
+      for (let at = 0; at < text.length; at += size) {
+        fed = Math.min(at + size, text.length);
+        checker.feed(text.subarray(at, at + size));
+      }
+      expect(firedAt).toBeGreaterThanOrEqual(lineEnd);
+      expect(firedAt).toBeLessThan(lineEnd + size);
+      expect(checker.lostSoFar()).toBe(checker.end().lostEvents);
+    }
+  });
+
   it("counts the kernel's lost-events markers of a real capture", () => {
     const summary = check(readFileSync(join(samples, "edu-qemu-lost-events.mmiotrace")), 4096);
     expect(summary.lostEvents).toBe(19780);

@@ -147,7 +147,11 @@ export function createFakeSystem(options: FakeSystemOptions = {}): FakeSystem {
       readFileSync(join(sysRoot, "devices", "system", "cpu", `cpu${cpu}`, "online"), "utf8").trim(),
     driverCommand: (count) => `node ${FAKE_DRIVER} ${root} ${count}`,
     async startKernel() {
-      system.kernel = spawn(process.execPath, [join(here, "fake-kernel.mjs"), root], { stdio: "inherit" });
+      // Blocking FIFO reads and the writer's open each hold a libuv thread: leave room for the rest.
+      system.kernel = spawn(process.execPath, [join(here, "fake-kernel.mjs"), root], {
+        stdio: "inherit",
+        env: { ...process.env, UV_THREADPOOL_SIZE: "16" },
+      });
       const deadline = Date.now() + 10_000;
       while (!existsSync(join(root, "kernel.ready"))) {
         if (Date.now() > deadline) throw new Error("fake kernel did not start");

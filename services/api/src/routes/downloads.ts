@@ -1,6 +1,7 @@
 import { Readable } from "node:stream";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { isMaintainer } from "../services/auth-tokens";
 import type { EventService } from "../services/events-read";
 import { eventsRef } from "../services/pages-trace";
 import { publicTraceOr404, rangeQuery, resolveRange } from "./traces-events";
@@ -17,7 +18,7 @@ export const downloadRoutes: FastifyPluginAsyncZod<{ events: EventService }> = a
   const params = z.object({ id: z.string().max(64) });
 
   app.get("/api/v1/traces/:id/archive", { schema: { params } }, async (request, reply) => {
-    const trace = await publicTraceOr404(app, request.params.id);
+    const trace = await publicTraceOr404(app, request.params.id, isMaintainer(request.auth));
     const s = trace.submission;
     const body = await app.deps.storage.get(s.archiveSha256);
     return reply
@@ -31,7 +32,7 @@ export const downloadRoutes: FastifyPluginAsyncZod<{ events: EventService }> = a
     "/api/v1/traces/:id/log",
     { schema: { params, querystring: downloadQuery } },
     async (request, reply) => {
-      const trace = await publicTraceOr404(app, request.params.id);
+      const trace = await publicTraceOr404(app, request.params.id, isMaintainer(request.auth));
       const { from, to } = resolveRange(trace, request.query);
       return reply
         .header("content-type", "text/plain; charset=utf-8")
@@ -44,7 +45,7 @@ export const downloadRoutes: FastifyPluginAsyncZod<{ events: EventService }> = a
     "/api/v1/traces/:id/annotated",
     { schema: { params, querystring: downloadQuery } },
     async (request, reply) => {
-      const trace = await publicTraceOr404(app, request.params.id);
+      const trace = await publicTraceOr404(app, request.params.id, isMaintainer(request.auth));
       const { from, to } = resolveRange(trace, request.query);
       return reply
         .header("content-type", "text/plain; charset=utf-8")

@@ -1,8 +1,12 @@
 import type { FastifyPluginAsync } from "fastify";
 import { AppError } from "../errors";
+import { isMaintainer } from "../services/auth-tokens";
 import type { EventService } from "../services/events-read";
+import { loadProtected } from "../services/pages-maintain";
 import { registerNamer } from "../services/pages-registers";
+import { pageAuth } from "../services/pages-session";
 import { busiestRegisters, eventsRef } from "../services/pages-trace";
+import { maintainerPanel } from "../views/maintain-pages";
 import { sequencePage } from "../views/sequence-page";
 import { tracePage } from "../views/trace-page";
 import { lastEvent, publicTraceOr404, rangeQuery, resolveRange } from "./traces-events";
@@ -15,12 +19,16 @@ export const tracePageRoutes: FastifyPluginAsync<{ events: EventService }> = asy
   const { prisma, config } = app.deps;
 
   app.get<{ Params: { id: string } }>("/t/:id", async (request, reply) => {
-    const trace = await publicTraceOr404(app, request.params.id.slice(0, 64));
+    const maintainer = isMaintainer(await pageAuth(prisma, request));
+    const trace = await publicTraceOr404(app, request.params.id.slice(0, 64), maintainer);
+    const prot = maintainer ? await loadProtected(prisma, trace.submissionId) : null;
+    const panel = prot ? maintainerPanel(trace.submissionId, prot, `/t/${trace.id}`) : undefined;
     const registers = await busiestRegisters(prisma, trace.id);
     const nameOf = registerNamer(events.database(), trace.cards);
     return reply
       .type("text/html; charset=utf-8")
-      .send(tracePage({ trace, registers, nameOf, rnndbVersion: events.rnndbVersion() }).value);
+      .header("cache-control", maintainer ? "private, no-store" : "no-cache")
+      .send(tracePage({ trace, registers, nameOf, rnndbVersion: events.rnndbVersion(), panel }).value);
   });
 
   app.get<{ Params: { id: string; range: string }; Querystring: Record<string, string> }>(
@@ -28,7 +36,8 @@ export const tracePageRoutes: FastifyPluginAsync<{ events: EventService }> = asy
     async (request, reply) => {
       const m = /^(\d{1,12})(?:-(\d{1,12}))?$/.exec(request.params.range);
       if (!m) throw new AppError("BAD_REQUEST", "the range is <from>-<to>, event numbers such as 100-199");
-      const trace = await publicTraceOr404(app, request.params.id.slice(0, 64));
+      const maintainer = isMaintainer(await pageAuth(prisma, request));
+      const trace = await publicTraceOr404(app, request.params.id.slice(0, 64), maintainer);
       const q = rangeQuery.pick({ register: true, access: true, bar: true }).safeParse({
         register: request.query.register || undefined,
         access: request.query.access || undefined,

@@ -1,10 +1,14 @@
 import type { FastifyInstance } from "fastify";
 import { AppError } from "../errors";
 import { canonicalQuery, searchQuery } from "../schemas/search";
+import { isMaintainer } from "../services/auth-tokens";
+import { loadProtected } from "../services/pages-maintain";
+import { pageAuth } from "../services/pages-session";
 import { loadSubmissionPage } from "../services/pages-submission";
 import { searchTraces } from "../services/search";
 import { homePage } from "../views/home";
 import type { Html } from "../views/html";
+import { maintainerPanel } from "../views/maintain-pages";
 import { cardPage, recordPage, submissionPage, uploadPage } from "../views/misc-pages";
 
 const send = (reply: { type: (t: string) => { send: (b: string) => unknown } }, page: Html) =>
@@ -102,9 +106,15 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.get<{ Params: { id: string } }>("/s/:id", async (request, reply) => {
-    const view = await loadSubmissionPage(prisma, request.params.id.slice(0, 64));
+    const maintainer = isMaintainer(await pageAuth(prisma, request));
+    const view = await loadSubmissionPage(prisma, request.params.id.slice(0, 64), maintainer);
     if (!view) throw new AppError("NOT_FOUND", `no submission ${request.params.id}`);
-    return send(reply, submissionPage(view));
+    const prot = maintainer ? await loadProtected(prisma, view.id) : null;
+    const panel = prot ? maintainerPanel(view.id, prot, `/s/${view.id}`) : undefined;
+    return send(
+      reply.header("cache-control", maintainer ? "private, no-store" : "no-cache"),
+      submissionPage(view, panel),
+    );
   });
 
   app.get("/upload", async (_request, reply) => send(reply, uploadPage(config.MAX_UPLOAD_BYTES)));

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { AppError } from "../errors";
 import { errorBody } from "../schemas/submission";
+import { isMaintainer } from "../services/auth-tokens";
 import { type EventFilter, parseRegister, parseTime } from "../services/events-filter";
 import type { EventService } from "../services/events-read";
 import { eventsRef, loadPublicTrace, type PublicTrace, phaseOf } from "../services/pages-trace";
@@ -74,8 +75,9 @@ export function resolveRange(
 export async function publicTraceOr404(
   app: { deps: { prisma: Parameters<typeof loadPublicTrace>[0] } },
   id: string,
+  includeHidden = false,
 ) {
-  const trace = await loadPublicTrace(app.deps.prisma, id);
+  const trace = await loadPublicTrace(app.deps.prisma, id, includeHidden);
   if (!trace) throw new AppError("NOT_FOUND", `no trace ${id}`);
   return trace;
 }
@@ -104,7 +106,7 @@ export const traceEventRoutes: FastifyPluginAsyncZod<{ events: EventService }> =
       },
     },
     async (request) => {
-      const trace = await publicTraceOr404(app, request.params.id);
+      const trace = await publicTraceOr404(app, request.params.id, isMaintainer(request.auth));
       const { from, to, filter } = resolveRange(trace, request.query);
       const annotate = request.query.annotate === "1" || request.query.annotate === "true";
       const result = await events.read(eventsRef(trace), {

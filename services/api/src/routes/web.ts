@@ -4,6 +4,7 @@ import { EventService } from "../services/events-read";
 import { downloadRoutes } from "./downloads";
 import { pageRoutes } from "./pages";
 import { registerPageErrors } from "./pages-errors";
+import { maintainPageRoutes } from "./pages-maintain";
 import { tracePageRoutes } from "./pages-trace";
 import { traceEventRoutes } from "./traces-events";
 import { staticRoutes } from "./web-static";
@@ -23,6 +24,7 @@ export async function webRoutes(app: FastifyInstance): Promise<void> {
   await app.register(downloadRoutes, { events });
   await app.register(async (pages) => {
     registerPageErrors(pages);
+    await pages.register(maintainPageRoutes);
     await pages.register(pageRoutes);
     await pages.register(tracePageRoutes, { events });
   });

@@ -4,7 +4,7 @@ import type { Db } from "@mmiohub/db";
  * What the public submission page shows: status, archive, description and its traces. Only public
  * columns are selected, so a protected field cannot reach the page by accident.
  */
-export async function loadSubmissionPage(db: Db, id: string) {
+export async function loadSubmissionPage(db: Db, id: string, includeHidden = false) {
   const s = await db.submission.findUnique({
     where: { id },
     select: {
@@ -30,7 +30,7 @@ export async function loadSubmissionPage(db: Db, id: string) {
       },
     },
   });
-  if (!s || s.hidden || s.withdrawnAt) return null;
+  if (!s || (!includeHidden && (s.hidden || s.withdrawnAt))) return null;
   return s;
 }
 export type SubmissionPageData = NonNullable<Awaited<ReturnType<typeof loadSubmissionPage>>>;

@@ -1,7 +1,7 @@
 import type { Db } from "@mmiohub/db";
 
-/** A trace with what its pages need; null when there is none or it is not public. */
-export async function loadPublicTrace(db: Db, id: string) {
+/** A trace with what its pages need; null when there is none or it is not public (maintainers: `includeHidden`). */
+export async function loadPublicTrace(db: Db, id: string, includeHidden = false) {
   const t = await db.trace.findUnique({
     where: { id },
     include: {
@@ -11,7 +11,7 @@ export async function loadPublicTrace(db: Db, id: string) {
       markers: { orderBy: { seq: "asc" }, take: 1000 },
     },
   });
-  if (!t || t.submission.hidden || t.submission.withdrawnAt) return null;
+  if (!t || (!includeHidden && (t.submission.hidden || t.submission.withdrawnAt))) return null;
   return t;
 }
 export type PublicTrace = NonNullable<Awaited<ReturnType<typeof loadPublicTrace>>>;

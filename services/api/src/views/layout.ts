@@ -26,6 +26,7 @@ export function layout({ title, body, page }: PageOptions): Html {
     <a href="/upload">Upload</a>
     <a href="/record">Record a trace</a>
     <a href="/docs">API</a>
+    <a href="/login">Maintainers</a>
   </nav>
 </header>
 <main>

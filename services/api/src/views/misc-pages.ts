@@ -4,7 +4,7 @@ import { cardLabel } from "./home";
 import { type Html, html } from "./html";
 import { formatBytes, formatDate, hex4, layout } from "./layout";
 
-export function submissionPage(s: SubmissionPageData): Html {
+export function submissionPage(s: SubmissionPageData, panel?: Html): Html {
   const busy = s.status === "received" || s.status === "processing";
   return layout({
     title: `Submission ${s.id}`,
@@ -12,6 +12,7 @@ export function submissionPage(s: SubmissionPageData): Html {
     body: html`<h1>Submission <code>${s.id}</code></h1>
 <p class="status status-${s.status}" data-status="${s.status}">${s.status}${busy ? " — this page shows the traces once processing is done; reload it in a moment." : ""}</p>
 ${s.status === "failed" ? html`<p class="error"><code>${s.reasonCode ?? ""}</code> ${s.reason ?? ""}</p>` : ""}
+${panel ?? ""}
 <dl>
   <dt>Archive</dt><dd>${s.archiveName} (${formatBytes(Number(s.archiveSize))})</dd>
   <dt>sha256</dt><dd><code>${s.archiveSha256}</code></dd>

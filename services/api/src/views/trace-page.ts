@@ -8,6 +8,8 @@ export interface TracePageView {
   registers: BusyRegister[];
   nameOf: (r: BusyRegister) => string;
   rnndbVersion: string | null;
+  /** the maintainers' section (protected fields, actions), when the reader is one */
+  panel?: Html;
 }
 
 interface Issue {
@@ -84,6 +86,7 @@ export function tracePage(v: TracePageView): Html {
     page: "trace",
     body: html`<h1>Trace <code>${t.id}</code> <span class="sub">${title}</span></h1>
 <p class="permalink">Permanent link: <a href="/t/${t.id}">/t/${t.id}</a> · <a class="button" href="${firstPage}">Read the events</a></p>
+${v.panel ?? ""}
 <section><h2>Card</h2>${identity(t)}</section>
 <section class="about"><h2>About this trace</h2>
 <dl>

@@ -230,3 +230,27 @@ describe("resumable uploads belong to their token", () => {
     expect((await head(api.app, path, bearer("maint"))).statusCode).toBe(200);
   });
 });
+
+describe("reprocessing", () => {
+  it("lets maintainers only send a finished submission through ingest again", async () => {
+    const url = `/api/v1/submissions/${owned}/reprocess`;
+    await api.prisma.submission.update({
+      where: { id: owned },
+      data: { status: "done", finishedAt: new Date() },
+    });
+    // As after a finished ingest: no job waiting for it.
+    await (await api.queue.getJob(`ingest-${owned}`))?.remove();
+    expect(await api.queue.getJob(`ingest-${owned}`)).toBeUndefined();
+    expect((await api.app.inject({ method: "POST", url })).statusCode).toBe(401);
+    expect((await api.app.inject({ method: "POST", url, headers: bearer("alice") })).statusCode).toBe(403);
+    const res = await api.app.inject({ method: "POST", url, headers: bearer("maint") });
+    expect(res.statusCode, res.body).toBe(202);
+    expect(res.json()).toMatchObject({ id: owned, status: "received", finishedAt: null });
+    const job = await api.queue.getJob(`ingest-${owned}`);
+    expect(await job?.getState()).toBe("waiting");
+    // Still queued: nothing to do a second time.
+    const busy = await api.app.inject({ method: "POST", url, headers: bearer("maint") });
+    expect(busy.statusCode).toBe(409);
+    expect(busy.json().error.code).toBe("SUBMISSION_BUSY");
+  });
+});

@@ -1,4 +1,6 @@
 import type { Db } from "@mmiohub/db";
+import { JOBS } from "@mmiohub/jobs";
+import type { Queue } from "bullmq";
 
 /**
  * Changes an owner or maintainer may make. A new description also refreshes the free-text search
@@ -28,4 +30,27 @@ export async function updateSubmission(
 /** Withdrawn submissions leave search and public pages; the first withdrawal time is kept. */
 export async function withdrawSubmission(db: Db, id: string): Promise<void> {
   await db.submission.updateMany({ where: { id, withdrawnAt: null }, data: { withdrawnAt: new Date() } });
+}
+
+/**
+ * Runs ingest again for one finished submission (after a parser or register database update), as
+ * the worker's `reprocess` command does: back to `received`, then a fresh job. A submission still
+ * being ingested is left alone. False when there was nothing to do.
+ */
+export async function reprocessSubmission(db: Db, queue: Queue, id: string): Promise<boolean> {
+  const { count } = await db.submission.updateMany({
+    where: { id, status: { in: ["done", "failed"] } },
+    data: { status: "received", attempts: 0, reasonCode: null, reason: null, finishedAt: null },
+  });
+  if (count === 0) return false;
+  const payload = { submissionId: id };
+  const jobId = JOBS.ingest.jobId(payload);
+  // The previous run's job is kept for a while under the same id; it would swallow a new add.
+  const previous = await queue.getJob(jobId);
+  if (previous && !["waiting", "active", "delayed", "prioritized"].includes(await previous.getState())) {
+    await previous.remove().catch(() => {});
+  }
+  // If Redis is down the worker's sweep enqueues it later: the row says what to do.
+  await queue.add("ingest", payload, { jobId }).catch(() => {});
+  return true;
 }

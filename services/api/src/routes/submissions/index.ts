@@ -10,7 +10,7 @@ import {
 } from "../../schemas/submission";
 import { isMaintainer, tokenIdOf } from "../../services/auth-tokens";
 import { requireManage, requireVisible } from "../../services/submission-access";
-import { updateSubmission, withdrawSubmission } from "../../services/submission-manage";
+import { reprocessSubmission, updateSubmission, withdrawSubmission } from "../../services/submission-manage";
 import { createSubmission } from "../../services/submission-service";
 import { loadSubmission, submissionView as toView } from "../../services/submission-view";
 import { receiveUpload } from "../../services/upload-receiver";
@@ -137,6 +137,33 @@ export const submissionRoutes: FastifyPluginAsyncZod = async (app) => {
       await withdrawSubmission(prisma, s.id);
       request.log.info({ submissionId: s.id, access }, "submission withdrawn");
       return toView(await load(s.id), access, urlOf);
+    },
+  );
+
+  app.post(
+    "/api/v1/submissions/:id/reprocess",
+    {
+      schema: {
+        tags: ["submissions"],
+        summary: "Run ingest again (maintainers)",
+        description:
+          "For a finished or failed submission: back to `received` and queued; its traces stay visible until " +
+          "the new result replaces them. 202 with the submission; 409 while it is still being ingested.",
+        security: [{ bearer: [] }],
+        params: submissionParams,
+        response: { 202: submissionView, "4xx": errorBody },
+      },
+    },
+    async (request, reply) => {
+      if (request.auth.kind === "anonymous") throw new AppError("AUTH_REQUIRED", "send a maintainer token");
+      if (!isMaintainer(request.auth))
+        throw new AppError("FORBIDDEN", "only maintainers reprocess submissions");
+      const s = await load(request.params.id);
+      if (!(await reprocessSubmission(prisma, queue, s.id))) {
+        throw new AppError("SUBMISSION_BUSY", `submission ${s.id} is ${s.status}: it is being ingested now`);
+      }
+      request.log.info({ submissionId: s.id }, "reprocess requested");
+      return reply.status(202).send(toView(await load(s.id), "maintainer", urlOf));
     },
   );
 };

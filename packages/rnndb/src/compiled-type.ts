@@ -34,6 +34,10 @@ export interface CField {
   mask32: number;
   /** a one-bit-wide flag printed by name alone */
   flag: boolean;
+  /** the text around the field's value, ready-made: the decoder's hot loop builds no strings */
+  sepName: string;
+  nameEq: string;
+  sepNameEq: string;
 }
 
 /** Compiles types for one selection, each at most once. */
@@ -87,6 +91,9 @@ export class TypeCompiler {
           type: ft,
           mask32: w >= 32 ? 0xffffffff : ((1 << w) - 1) >>> 0,
           flag: ft.kind === "boolean",
+          sepName: ` | ${f.name}`,
+          nameEq: `${f.name} = `,
+          sepNameEq: ` | ${f.name} = `,
         });
       }
     } else if (t.kind === "spectype") {

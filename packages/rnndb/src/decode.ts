@@ -94,14 +94,11 @@ function decodeNum(out: DecodeOut, t: CType, v: number, width: number): void {
         mask |= fm << f.low;
         if (f.flag && sval <= 1) {
           if (sval === 0) continue;
-          if (any) out.text(" | ");
-          out.text(f.name);
+          out.text(any ? f.sepName : f.name);
           any = true;
           continue;
         }
-        if (any) out.text(" | ");
-        out.text(f.name);
-        out.text(" = ");
+        out.text(any ? f.sepNameEq : f.nameEq);
         decodeNum(out, f.type, sval, f.high - f.low + 1);
         any = true;
       }

@@ -12,6 +12,7 @@ import pg from "pg";
 import { pino } from "pino";
 import { type Header, pack } from "tar-stream";
 import { loadWorkerEnv, type WorkerConfig } from "../src/env";
+import type { EventStoreApp } from "../src/index-trace/index-trace";
 import type { IngestDeps } from "../src/ingest/pipeline";
 
 export const REPO = new URL("../../../", import.meta.url).pathname;
@@ -112,7 +113,7 @@ export async function storedRows(submissionId: string) {
 /** Opens a trace's event store from blob storage. */
 export async function openStore(storage: LocalBlobStore, key: string) {
   const size = (await storage.size(key))!;
-  return openEventStore(async (start, end) => {
+  return openEventStore<EventStoreApp>(async (start, end) => {
     const chunks: Buffer[] = [];
     for await (const c of await storage.get(key, { start, end: end - 1 })) chunks.push(c as Buffer);
     return Buffer.concat(chunks);

@@ -16,7 +16,8 @@ export type IngestErrorCode =
   | "TRACE_NOT_FOUND"
   | "TRACE_EMPTY"
   | "TRACE_LINE_TOO_LONG"
-  | "METADATA_INVALID";
+  | "METADATA_INVALID"
+  | "PROCESSING_ABANDONED";
 
 export class IngestError extends Error {
   constructor(

@@ -214,6 +214,14 @@ export async function ingestSubmission(deps: IngestDeps, submissionId: string): 
     return "skipped";
   }
   if (submission.status === "done" || submission.status === "failed") return "skipped";
+  if (submission.attempts >= deps.config.MAX_ATTEMPTS) {
+    // Every earlier attempt died without an answer (the process was killed: out of memory, a
+    // crash): a poison archive. Fail it for good rather than crash-loop the workers.
+    throw new IngestError(
+      "PROCESSING_ABANDONED",
+      `processing was attempted ${submission.attempts} times and never completed (the worker died each time)`,
+    );
+  }
   await deps.prisma.submission.update({
     where: { id: submissionId },
     data: { status: "processing", attempts: { increment: 1 } },

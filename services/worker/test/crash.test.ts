@@ -1,0 +1,202 @@
+import { createQueue, redisConnection } from "@mmiohub/jobs";
+import type { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ingestSubmission } from "../src/ingest/pipeline";
+import {
+  gzip,
+  makeDeps,
+  nonce,
+  prisma,
+  sample,
+  storedFiles,
+  storedRows,
+  submit,
+  tar,
+  waitFor,
+} from "./helpers";
+import { bigTrace, startWorker, stopWorker, type WorkerProcess } from "./worker-process";
+
+// Exactly once under crashes, with the real worker process: SIGKILL in the middle of a job, Redis
+// losing its jobs, and an archive that kills every worker that touches it.
+type Deps = Awaited<ReturnType<typeof makeDeps>>;
+let deps: Deps;
+let queue: Queue;
+let trace: Buffer;
+const prefix = `w${process.pid}${nonce()}`;
+const running: WorkerProcess[] = [];
+
+function worker(extra: Record<string, string> = {}): WorkerProcess {
+  const w = startWorker({
+    DATABASE_URL: deps.config.DATABASE_URL,
+    REDIS_URL: deps.config.REDIS_URL,
+    STORAGE_DIR: deps.storage.root,
+    QUEUE_PREFIX: prefix,
+    JOB_LOCK_MS: "1500",
+    SWEEP_INTERVAL_MS: "1000",
+    STALE_AFTER_MS: "1000",
+    ...extra,
+  });
+  running.push(w);
+  return w;
+}
+
+const status = async (id: string) =>
+  (await prisma().submission.findUniqueOrThrow({ where: { id } })) as {
+    status: string;
+    attempts: number;
+    reasonCode: string | null;
+    reason: string | null;
+  };
+
+/** Archives of the same trace that differ (archives are unique by content) only in a side file. */
+const archiveOf = async (t: Buffer) =>
+  gzip(
+    await tar([
+      { name: "big.mmiotrace", body: t },
+      { name: "nonce.txt", body: Buffer.from(nonce()) },
+    ]),
+  );
+
+/** Rows without what differs by nature between two submissions (ids, archive names). */
+function comparable(rows: Awaited<ReturnType<typeof storedRows>>) {
+  const strip = <T extends Record<string, unknown>>(list: T[], ...keys: string[]) =>
+    list.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !keys.includes(k))));
+  return {
+    submission: strip(rows.submission, "id"),
+    traces: strip(rows.traces, "id"),
+    devices: strip(rows.devices, "trace_id"),
+    cards: strip(rows.cards, "trace_id"),
+    markers: strip(rows.markers, "trace_id"),
+    registers: strip(rows.registers, "trace_id"),
+  };
+}
+
+beforeAll(async () => {
+  deps = await makeDeps();
+  queue = createQueue("ingest", redisConnection(deps.config.REDIS_URL, "producer"), prefix);
+  trace = bigTrace(400_000);
+});
+afterAll(async () => {
+  await Promise.all(running.map((w) => stopWorker(w, "SIGKILL")));
+  await queue.obliterate({ force: true }).catch(() => {});
+  await queue.close();
+});
+
+// Worker processes start in ~2 s on an idle machine; the generous timeouts are for a busy one.
+describe("crash safety", { timeout: 300_000 }, () => {
+  it("SIGKILL in the middle of a job: after a restart the rows equal those of a clean run", async () => {
+    const clean = await submit(deps, await archiveOf(trace), "clean.tar.gz");
+    expect(await ingestSubmission(deps, clean)).toBe("done");
+    const cleanRows = await storedRows(clean);
+
+    const id = await submit(deps, await archiveOf(trace), "crash.tar.gz");
+    const filesBefore = await storedFiles(deps.storage);
+    await queue.add("ingest", { submissionId: id }, { jobId: `ingest-${id}` });
+    const first = worker();
+    await waitFor(
+      async () => ((await status(id)).status === "processing" ? true : undefined),
+      120_000,
+      "processing",
+    );
+    // the event store is being written: the middle of the job
+    await waitFor(
+      async () => ((await storedFiles(deps.storage)).some((f) => f.startsWith("tmp/")) ? true : undefined),
+      60_000,
+      "the event store to be written",
+    );
+    await stopWorker(first, "SIGKILL");
+    expect((await status(id)).status).toBe("processing");
+    expect((await storedRows(id)).traces).toEqual([]); // nothing half-written is visible
+
+    const second = worker();
+    const done = await waitFor(
+      async () => {
+        const s = await status(id);
+        return s.status === "done" || s.status === "failed" ? s : undefined;
+      },
+      180_000,
+      `the submission to finish after the restart (${second.output().slice(-1500)})`,
+    );
+    expect(done.status).toBe("done");
+    expect(done.attempts).toBe(2);
+    expect(comparable(await storedRows(id))).toEqual(comparable(cleanRows));
+    // Files: the clean run's event store is reused (same bytes, same key); the only new blob is
+    // this archive's own side file, kept as an attachment. No partial blob is visible.
+    const s = await prisma().submission.findUniqueOrThrow({ where: { id } });
+    const attachments = (s.notes as { attachments?: { key: string }[] }[]).flatMap(
+      (n) => n.attachments ?? [],
+    );
+    const added = (await storedFiles(deps.storage)).filter(
+      (f) => !filesBefore.includes(f) && f.startsWith("sha256/"),
+    );
+    expect(added).toEqual(attachments.map((a) => `sha256/${a.key.slice(0, 2)}/${a.key}`));
+    await stopWorker(second);
+  });
+
+  it("Redis loses every job: submissions still all get processed", async () => {
+    const ids = [
+      await submit(deps, await archiveOf(await sample("edu-qemu.mmiotrace")), "a.tgz"),
+      await submit(deps, await archiveOf(await sample("gt215_i2c_seq.mmiotrace")), "b.tgz"),
+      await submit(deps, await archiveOf(await sample("gk107_hand.mmiotrace")), "c.tgz"),
+    ];
+    for (const id of ids) await queue.add("ingest", { submissionId: id }, { jobId: `ingest-${id}` });
+    // what FLUSHALL would do to this queue (other tests share the Redis server)
+    const redis = (await queue.client) as unknown as Redis;
+    const keys = await redis.keys(`bull:${prefix}-ingest:*`);
+    expect(keys.length).toBeGreaterThan(0);
+    await redis.del(...keys);
+    expect(await queue.count()).toBe(0);
+    const w = worker();
+    for (const id of ids) {
+      const s = await waitFor(
+        async () => {
+          const r = await status(id);
+          return r.status === "done" || r.status === "failed" ? r : undefined;
+        },
+        120_000,
+        `${id} to be processed (${w.output().slice(-1000)})`,
+      );
+      expect(s.status).toBe("done");
+    }
+    // and while the worker runs: a submission whose job never reached Redis is picked up by the sweep
+    const late = await submit(deps, await archiveOf(await sample("gk107_hand.mmiotrace")), "late.tgz");
+    const s = await waitFor(
+      async () => ((await status(late)).status === "done" ? "done" : undefined),
+      30_000,
+      "the sweep to pick up a submission without a job",
+    );
+    expect(s).toBe("done");
+    await stopWorker(w);
+  });
+
+  it("an archive that kills every worker fails for good after MAX_ATTEMPTS", async () => {
+    const id = await submit(deps, await archiveOf(trace), "poison.tar.gz");
+    await queue.add("ingest", { submissionId: id }, { jobId: `ingest-${id}` });
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const w = worker({ MAX_ATTEMPTS: "2" });
+      await waitFor(
+        async () => {
+          const s = await status(id);
+          return s.status === "processing" && s.attempts === attempt ? true : undefined;
+        },
+        120_000,
+        `attempt ${attempt} (status ${(await status(id)).status}, attempts ${(await status(id)).attempts}; ${w.output().slice(-3000)})`,
+      );
+      await stopWorker(w, "SIGKILL");
+    }
+    const w = worker({ MAX_ATTEMPTS: "2" });
+    const s = await waitFor(
+      async () => {
+        const r = await status(id);
+        return r.status === "failed" ? r : undefined;
+      },
+      120_000,
+      `the poison archive to fail (${w.output().slice(-1000)})`,
+    );
+    expect(s.reasonCode).toMatch(/^(PROCESSING_ABANDONED|INTERNAL)$/);
+    expect(s.reason).toMatch(/2 (times|attempts)/);
+    expect((await storedRows(id)).traces).toEqual([]);
+    await stopWorker(w);
+  });
+});

@@ -1,0 +1,56 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
+import { REPO } from "./helpers";
+
+export type WorkerProcess = ChildProcess & { output: () => string };
+
+/** The real worker process (src/main.ts), as deployed. */
+export function startWorker(env: Record<string, string>): WorkerProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "services/worker/src/main.ts")], {
+    cwd: REPO,
+    env: { ...process.env, LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (d) => {
+    output += d;
+  });
+  child.stderr?.on("data", (d) => {
+    output += d;
+  });
+  return Object.assign(child, { output: () => output });
+}
+
+export async function stopWorker(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    child.once("exit", () => resolve());
+    child.kill(signal);
+  });
+}
+
+/** A GK107 trace of about `lines` lines (2 MB per 50k): big enough to kill a worker in the middle of it. */
+export function bigTrace(lines: number, seed = 1): Buffer {
+  let s = seed;
+  const rnd = (n: number) => {
+    s = (s * 1103515245 + 12345) & 0x7fffffff;
+    return s % n;
+  };
+  const parts = [
+    "VERSION 20070824\n",
+    "PCIDEV 0100 10de0fc6 1a f6000000 e000000c 0 e800000c 0 e001 f7000000 1000000 8000000 0 2000000 0 80 80000 nvidia\n",
+    "MAP 100.000100 1 0xf6000000 0xffffc90010000000 0x1000000 0x0 0\n",
+    "R 4 100.000200 1 0xf6000000 0x0e7150a2 0x0 0\n",
+  ];
+  let t = 100_000_300;
+  for (let i = 0; i < lines; i++) {
+    t += 1 + rnd(30);
+    const ts = `${Math.floor(t / 1e6)}.${String(t % 1e6).padStart(6, "0")}`;
+    if (i % 10_000 === 0) parts.push(`MARK ${ts} phase ${i / 10_000}\n`);
+    const off = rnd(0x4000) * 4;
+    parts.push(
+      `${rnd(2) ? "R" : "W"} 4 ${ts} 1 0x${(0xf6000000 + off).toString(16)} 0x${rnd(2 ** 30).toString(16)} 0x0 0\n`,
+    );
+  }
+  return Buffer.from(parts.join(""));
+}

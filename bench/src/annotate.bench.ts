@@ -137,6 +137,11 @@ async function main(argv: string[]): Promise<void> {
       `node ${process.version}, ${mb.toFixed(0)} MB trace (seed ${seed}), -a ${chipset}; MB = 1e6 bytes`,
     );
     console.log(
+      `load average at start: ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" ")} (the machine is shared)`,
+    );
+    console.log(
       "run      |  MB/s wall | MB/s per CPU-second | seconds | CPU s | peak RSS MB | events   | out MB",
     );
     const rows: [string, Figures][] = [

@@ -124,8 +124,6 @@ async function child(file: string): Promise<void> {
   );
 }
 
-const fmt = (n: number, d = 1) => n.toFixed(d).padStart(8);
-
 async function main(argv: string[]): Promise<void> {
   const arg = (name: string, def: string) => {
     const i = argv.indexOf(name);

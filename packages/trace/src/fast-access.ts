@@ -49,7 +49,7 @@ function hex(buf: Uint8Array, p: number, end: number): number {
   p += 2;
   const s = p;
   // Up to 8 digits in one uint32: addresses and values of 32-bit registers never need more.
-  const stop = s + 8 < end ? s + 8 : end;
+  const stop = Math.min(s + 8, end);
   let lo = 0;
   while (p < stop) {
     const d = HEX[buf[p]!]!;
@@ -60,7 +60,7 @@ function hex(buf: Uint8Array, p: number, end: number): number {
   let hi = 0;
   if (p === stop && p < end && HEX[buf[p]!]! >= 0) {
     // 64-bit values and kernel PCs: shift the extra digits through lo into hi.
-    const stop64 = s + 16 < end ? s + 16 : end;
+    const stop64 = Math.min(s + 16, end);
     while (p < stop64) {
       const d = HEX[buf[p]!]!;
       if (d < 0) break;

@@ -4,10 +4,14 @@ import { register } from "tsx/esm/api";
 
 register();
 const { runCli } = await import("../src/cli.ts");
-const code = await runCli(process.argv.slice(2), {
-  stdin: process.stdin,
-  stdout: process.stdout,
-  stderr: process.stderr,
-  env: process.env,
-});
-process.exitCode = code;
+try {
+  process.exitCode = await runCli(process.argv.slice(2), {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+  });
+} catch (err) {
+  process.stderr.write(`mmiohub-annotate: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+}

@@ -246,6 +246,26 @@ export async function searchTraces(
   return { total, traces, facets, next };
 }
 
+/**
+ * Facet counts aggregate every match, the costly part of a search. Identical searches running at
+ * the same moment (a busy home page) share one aggregation instead of each running its own; the
+ * answer is as fresh as a query that started a few milliseconds earlier. Nothing is kept after.
+ */
+const inFlight = new WeakMap<Db, Map<string, Promise<FacetRow[]>>>();
+function sharedFacets(db: Db, statement: Prisma.Sql): Promise<FacetRow[]> {
+  let running = inFlight.get(db);
+  if (!running) {
+    running = new Map();
+    inFlight.set(db, running);
+  }
+  const key = JSON.stringify([statement.text, statement.values]);
+  const existing = running.get(key);
+  if (existing) return existing;
+  const promise = db.$queryRaw<FacetRow[]>(statement).finally(() => running.delete(key));
+  running.set(key, promise);
+  return promise;
+}
+
 interface FacetRow {
   facet: "total" | keyof SearchFacets;
   value: string | null;

@@ -12,8 +12,11 @@ import { createStoreXzEncoder } from "./xz-store";
  */
 export type XzBackend = { kind: "xz"; program: string; preset: number } | { kind: "store" };
 
+// An initramfs /init may run with no PATH at all; busybox puts mount and friends in /sbin.
+const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
 export function findProgram(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  for (const dir of (env.PATH ?? "/usr/bin:/bin").split(delimiter)) {
+  for (const dir of (env.PATH ?? DEFAULT_PATH).split(delimiter)) {
     if (dir === "") continue;
     const candidate = join(dir, name);
     try {

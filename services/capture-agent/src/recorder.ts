@@ -3,7 +3,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createXzFileWriter, describeBackend, type XzBackend } from "./compress";
+import { createXzFileWriter, describeBackend, findProgram, type XzBackend } from "./compress";
 import { createMarkerWatch } from "./marker-watch";
 import { openPipeReader, type PipeReader } from "./pipe-reader";
 import { RECORDING_FILE, type RecordingInfo, TRACE_FILE } from "./recording-info";
@@ -202,7 +202,9 @@ async function runSteps(
     if (step.kind === "run") {
       tracefs.marker(`mmiohub: step ${n} begin: ${step.command}`);
       ui.info(`step ${n}: ${step.command}`);
-      const child = spawn("sh", ["-c", step.command], { stdio: ["ignore", "inherit", "inherit"] });
+      const child = spawn(findProgram("sh") ?? "/bin/sh", ["-c", step.command], {
+        stdio: ["ignore", "inherit", "inherit"],
+      });
       const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
       // A stop request ends the running step too, so the recording can close promptly.
       void stopSignal.then(() => child.exitCode === null && child.kill("SIGTERM"));

@@ -121,6 +121,11 @@ describe("GET /api/v1/traces/:id/events", () => {
       await get(`/api/v1/traces/${big.traceId}/events?time_from=${t0}&time_to=${t1}&annotate=0`)
     ).json();
     expect(timed.events.map((e) => e.n)).toEqual(phase.events.slice(10, 21).map((e) => e.n));
+    // From the event store the window starts at its time index: the same events.
+    const stored = (
+      await get(`/api/v1/traces/${bigStored.traceId}/events?time_from=${t0}&time_to=${t1}&annotate=0`)
+    ).json();
+    expect(stored.events).toEqual(timed.events);
   });
 
   it("answers 404 for unknown traces and markers, 400 naming the bad parameter", async () => {

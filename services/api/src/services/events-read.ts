@@ -135,8 +135,11 @@ export class EventService {
   }
 
   async read(ref: TraceRef, req: RangeRequest): Promise<RangeResult> {
-    const { from, to, filter, limit } = req;
+    const { to, filter, limit } = req;
     const src = await this.source(ref);
+    let from = req.from;
+    // A time window starts where the store's time index says, not at event 0.
+    if (filter.fromUs !== undefined && src.findTime) from = Math.max(from, await src.findTime(filter.fromUs));
     const needAnnotation = req.annotate || filter.name !== undefined;
     const { annotator, begin } = needAnnotation
       ? await this.annotatorAt(src, from)
@@ -157,6 +160,15 @@ export class EventService {
             annotator.batch(b, devices, i, i + 1);
             annotated = lines(annotator.writer.take());
           }
+          // Past the end of a time window once inside it: done. (Before it, a later timestamp may be
+          // a damaged trace going backwards, so it does not end the scan.)
+          if (
+            filter.toUs !== undefined &&
+            events.length > 0 &&
+            TIMED.has(b.kind[i]!) &&
+            b.sec[i]! * 1e6 + b.usec[i]! > filter.toUs
+          )
+            return { events, next: null };
           if (!passesRow(filter, b, i)) continue;
           if (filter.name !== undefined && !annotatedName(annotated)?.toLowerCase().startsWith(filter.name))
             continue;

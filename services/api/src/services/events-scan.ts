@@ -19,6 +19,8 @@ export interface BatchSource {
   batches(start: number, last: number): AsyncGenerator<TraceBatch>;
   /** Annotator state before some event at or before `n`, when the source keeps checkpoints. */
   checkpoint(n: number): Promise<{ eventIndex: number; state: unknown } | null>;
+  /** The first event at or after a time (µs), when the source can find it without a scan. */
+  findTime?(timeUs: number): Promise<number>;
   /** Ends the source (closes the stream of a text source). */
   close(): void;
 }

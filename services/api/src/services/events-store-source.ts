@@ -48,6 +48,7 @@ export function storeBatchSource(store: EventStore<WorkerApp>): BatchSource {
   return {
     devices: () => devices,
     close: () => {},
+    findTime: (timeUs) => store.findTime(timeUs),
     async checkpoint(n) {
       if (store.meta.checkpointFormat !== CHECKPOINT_FORMAT) return { eventIndex: 0, state: null };
       return (await store.checkpointBefore(n)) ?? { eventIndex: 0, state: null };

@@ -55,10 +55,11 @@ export function checkAgentOutput(name: ScenarioName, dir: string, lostEvents: nu
     check("record suggests a larger buffer", /--buffer-kb \d+/.test(log), "");
   } else {
     // Exit 4: "archive queued (not sent)": the guest has no network, the archive waits for upload.
+    const queue = /^queue: (.*)$/m.exec(log)?.[1] ?? "";
     check(
       "submit records, packs and queues the archive (exit 4, nothing lost)",
-      exit === 4 && said === 0,
-      `exit ${exit}`,
+      exit === 4 && said === 0 && queue.split(" ").includes(`edu_mmio-${name}.tar.xz`),
+      `exit ${exit}, queue: ${queue}`,
     );
   }
 }

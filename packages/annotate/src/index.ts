@@ -10,4 +10,4 @@ export { basicIdentify, type ChipIdentifier, isNv50Plus } from "./identify";
 export { openTraceFile } from "./input";
 export type { AnnotationSink } from "./sink";
 export type { AnnotatorState, CardState, I2cBusState } from "./state";
-export { TraceAnnotator, traceIdentify } from "./trace-annotator";
+export { type CardDescription, TraceAnnotator, traceIdentify } from "./trace-annotator";

@@ -8,10 +8,22 @@ import {
 } from "@mmiohub/trace";
 import { newAccess } from "./access";
 import { Annotator } from "./annotator";
+import type { CardSpec } from "./card";
 import { DemmioWriter } from "./demmio-writer";
 import { chooseCards, type DatabaseChoice } from "./devices";
 import type { ChipIdentifier } from "./identify";
 import type { AnnotatorState } from "./state";
+
+export interface CardDescription {
+  /** `[N]` in the text */
+  card: number;
+  /** index in the trace's device table */
+  device: number;
+  domain: string;
+  databaseVersion: string;
+  chipset: number | null;
+  variant: string | undefined;
+}
 
 /** PMC_BOOT_0 through the trace core's identification (byte-swapped and pre-NV10 values too). */
 export const traceIdentify: ChipIdentifier = (boot0) => {
@@ -30,6 +42,7 @@ export class TraceAnnotator {
   readonly writer = new DemmioWriter();
   private annotator: Annotator | undefined;
   private cardOf: Int16Array = new Int16Array(1).fill(-1);
+  private specs: CardSpec[] = [];
   private readonly acc = newAccess();
 
   constructor(private readonly dbs: DatabaseChoice) {}
@@ -87,9 +100,34 @@ export class TraceAnnotator {
     this.annotator!.restore(state);
   }
 
+  /**
+   * What annotated each card, for a view to show beside the text: the device, the database's
+   * version, the chipset and the database's name for it (undefined when the database lacks it).
+   */
+  describeCards(devices: readonly PciDevice[]): CardDescription[] {
+    if (!this.annotator) this.start(devices);
+    const out: CardDescription[] = [];
+    this.cardOf.forEach((card, device) => {
+      if (card < 0) return;
+      const spec = this.specs[card]!;
+      const chipset = this.annotator!.chipset(card);
+      out.push({
+        card,
+        device,
+        domain: spec.domain,
+        databaseVersion: spec.database.version,
+        chipset,
+        variant:
+          chipset === null || spec.kind !== "nvidia" ? undefined : spec.database.chipVariant(chipset).name,
+      });
+    });
+    return out;
+  }
+
   private start(devices: readonly PciDevice[]): void {
     const { cards, cardOf } = chooseCards(devices, this.dbs);
     this.cardOf = cardOf;
+    this.specs = cards;
     this.writer.options.multiCard = cards.length > 1;
     this.annotator = new Annotator(cards, this.writer, {
       identify: traceIdentify,

@@ -38,3 +38,21 @@ describe("checkpoints", () => {
     expect(() => t.restore(devices, { version: 1, cards: [] })).toThrow(/does not belong/);
   });
 });
+
+describe("card descriptions", () => {
+  it("say which database version and chip variant annotated each card", () => {
+    const { batch, devices } = parseAll(sample("gk107_hand.mmiotrace"));
+    const t = new TraceAnnotator({ nvidia });
+    t.batch(batch, devices);
+    expect(t.describeCards(devices)).toEqual([
+      {
+        card: 0,
+        device: 1,
+        domain: "NV_MMIO",
+        databaseVersion: nvidia.version,
+        chipset: 0xe7,
+        variant: "GK107",
+      },
+    ]);
+  });
+});

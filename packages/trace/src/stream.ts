@@ -6,6 +6,8 @@ import type { PciDevice } from "./model-types";
 import { createParser, type ParserOptions } from "./parser";
 import type { TraceSummary } from "./summary";
 
+const FEED_SLICE = 1 << 20;
+
 export type TraceItem =
   | { readonly type: "batch"; readonly batch: TraceBatch; readonly devices: readonly PciDevice[] }
   | { readonly type: "end"; readonly summary: TraceSummary };
@@ -42,8 +44,12 @@ export async function* readTrace(
     }
   };
   for await (const chunk of source) {
-    parser.feed(chunk);
-    yield* drain();
+    // Feed big chunks in slices so the batches waiting for the consumer stay few, whatever the
+    // source's chunk size.
+    for (let at = 0; at < chunk.length; at += FEED_SLICE) {
+      parser.feed(chunk.subarray(at, at + FEED_SLICE));
+      yield* drain();
+    }
   }
   const summary = parser.end();
   yield* drain();

@@ -84,4 +84,24 @@ describe("stream adapters", () => {
     expect(rows).toEqual(Array.from({ length: 240 }, (_, i) => i + 1));
     expect(buffers.size).toBe(1);
   });
+
+  it("a source with one huge chunk is fed in slices: same events", async () => {
+    const body = new TextEncoder().encode("R 4 1.000001 1 0xfeb00000 0x10000ed 0x0 0\n".repeat(60000));
+    const edu = sample("edu-qemu");
+    // VERSION, PCIDEVs, the first MARK and the MAP: everything before the first R.
+    const head = edu.subarray(0, new TextDecoder().decode(edu).indexOf("\nR ") + 1);
+    const all = new Uint8Array(head.length + body.length);
+    all.set(head);
+    all.set(body, head.length);
+    let events = 0;
+    let summary: TraceSummary | undefined;
+    for await (const item of readTrace(Readable.from([all], { objectMode: true }))) {
+      if (item.type === "batch") events += item.batch.length;
+      else summary = item.summary;
+    }
+    expect(all.length).toBeGreaterThan(2_500_000);
+    expect(events).toBe(8 + 60000);
+    expect(summary?.counts.R).toBe(60000);
+    expect(summary?.accesses.unresolved).toBe(0);
+  });
 });

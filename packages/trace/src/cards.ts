@@ -23,10 +23,14 @@ export class CardTracker {
     this.accesses[device]!++;
   }
 
-  /** A 32-bit read at BAR0 offset 0 or 0xa00 of `device`. */
+  /**
+   * A 32-bit read at BAR0 offset 0 or 0xa00 of `device`. The first read counts, unless it read
+   * 0 or all ones (a card not answering yet): then the next one does.
+   */
   read(device: number, offset: number, value: number): void {
     const list = offset === 0 ? this.boot0 : this.boot42;
-    if (list[device] === null) list[device] = value >>> 0;
+    const seen = list[device];
+    if (seen === null || seen === 0 || seen === 0xffffffff) list[device] = value >>> 0;
   }
 
   /** One identity per NVIDIA device and per other device the trace accessed. */

@@ -112,6 +112,18 @@ describe("validation report", () => {
     expect(s.markers.map((m) => m.text)).toEqual(["m0", "m1", "m2"]);
     expect(issue(s, "LIST_TRUNCATED")).toMatchObject({ count: 7 });
   });
+
+  it("card identity skips a PMC_BOOT_0 read of all ones and takes the next", () => {
+    const { summary } = run([
+      ...HEADER,
+      "MAP 1.000000 1 0xf6000000 0xffff 0x1000000 0x0 0",
+      "R 4 1.000001 1 0xf6000000 0xffffffff 0x0 0",
+      "R 4 1.000002 1 0xf6000000 0x0e7150a2 0x0 0",
+      "R 4 1.000003 1 0xf6000000 0x124000a1 0x0 0",
+      "",
+    ]);
+    expect(summary.cards[0]).toMatchObject({ boot0: 0x0e7150a2, codeName: "GK107", accesses: 3 });
+  });
 });
 
 const ORDER = [

@@ -21,8 +21,9 @@ interface SearchAnswer {
   traces: { id: string; lostEvents: number; validationOk: boolean; cards: { pciId: string }[] }[];
 }
 
-/** rawLost: the lost events of the trace as it left the guest, which the API must agree with. */
-export async function checkApi(name: ScenarioName, base: string, submissionId: string, rawLost: number) {
+/** rawNotices: the lost-event notices of the trace as it left the guest, which the API must agree with. */
+export async function checkApi(name: ScenarioName, base: string, submissionId: string, rawNotices: number[]) {
+  const rawLost = rawNotices.reduce((a, b) => a + b, 0);
   const check = (what: string, ok: boolean, detail = "") => report(`${name}: API: ${what}`, ok, detail);
   const pending = (what: string, route: string) =>
     check(what, false, `PENDING: the API does not serve ${route} yet (issue 6)`);
@@ -96,12 +97,14 @@ export async function checkApi(name: ScenarioName, base: string, submissionId: s
     );
     if (page.pending) pending("the trace page shows the lost events", "/t/:trace");
     else {
-      // The validation table row of LOST_EVENTS carries the count; the phases list names it too.
+      // The validation table row of LOST_EVENTS carries the total; the phases list names each notice.
       const row = /<code>LOST_EVENTS<\/code><\/td><td>[^<]*<\/td><td>(\d+)<\/td>/.exec(page.text);
       check(
         "the trace page shows the lost events (validation report and phases)",
-        page.status === 200 && Number(row?.[1]) === rawLost && page.text.includes(`Lost ${rawLost} events`),
-        `HTTP ${page.status}, LOST_EVENTS row ${row?.[1] ?? "absent"}, trace says ${rawLost}`,
+        page.status === 200 &&
+          Number(row?.[1]) === rawLost &&
+          rawNotices.every((n) => page.text.includes(`Lost ${n} events`)),
+        `HTTP ${page.status}, LOST_EVENTS row ${row?.[1] ?? "absent"}; the trace's notices: ${rawNotices.join(" + ")} = ${rawLost}`,
       );
     }
   }

@@ -36,7 +36,7 @@ export const removeSequence: Access[] = [["W", 4, EDU.LIVENESS, 0xcafef00dn]];
 export type ScenarioName = "basic" | "lost";
 export const scenarios: Record<ScenarioName, { repeat: number; burst: number; bufferKb: number }> = {
   basic: { repeat: 1, burst: 0, bufferKb: 1024 },
-  lost: { repeat: 1, burst: 3000, bufferKb: 4 },
+  lost: { repeat: 3, burst: 1000, bufferKb: 4 },
 };
 
 export function expectedSequence(name: ScenarioName): Access[] {

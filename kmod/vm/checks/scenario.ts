@@ -11,7 +11,7 @@ import { checkAgentOutput } from "./agent-output-checks";
 import { checkApi } from "./api-checks";
 import { type ScenarioName, scenarios } from "./edu-sequence";
 import { report } from "./report";
-import { checkTrace, lostEventsIn } from "./trace-checks";
+import { checkTrace, lostEventsIn, lostNoticesIn } from "./trace-checks";
 import { uploadArchive } from "./upload";
 
 const [scenario, dir, recorder, apiUrl, ...agent] = process.argv.slice(2);
@@ -35,6 +35,6 @@ if (recorder !== "agent") {
     checkTrace(name, text);
     checkAgentOutput(name, dir, lostEventsIn(text));
     const id = uploadArchive(name, agent, join(dir, archive), apiUrl as string, dir);
-    if (id) await checkApi(name, apiUrl as string, id, lostEventsIn(text));
+    if (id) await checkApi(name, apiUrl as string, id, lostNoticesIn(text));
   }
 }

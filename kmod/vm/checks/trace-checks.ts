@@ -3,12 +3,13 @@
 import { type Access, expectedSequence, probeSequence, type ScenarioName } from "./edu-sequence";
 import { report, showAccess } from "./report";
 
-/** Lost events the kernel reported in a trace ("MARK 0.000000 Lost N events."). */
-export function lostEventsIn(text: string): number {
-  let n = 0;
-  for (const m of text.matchAll(/^MARK 0\.000000 Lost (\d+) events\.\r?$/gm)) n += Number(m[1]);
-  return n;
+/** The counts of the kernel's lost-event notices in a trace ("MARK 0.000000 Lost N events."). */
+export function lostNoticesIn(text: string): number[] {
+  return [...text.matchAll(/^MARK 0\.000000 Lost (\d+) events\.\r?$/gm)].map((m) => Number(m[1]));
 }
+
+/** Lost events the kernel reported in a trace, all notices together. */
+export const lostEventsIn = (text: string): number => lostNoticesIn(text).reduce((a, b) => a + b, 0);
 
 export function checkTrace(name: ScenarioName, text: string): void {
   const lines = text.replace(/\r/g, "").split("\n");

@@ -177,9 +177,7 @@ export async function searchTraces(
   const order = ORDER[filters.sort];
   const statements = searchStatements(filters, options);
   const rowsPromise = db.$queryRaw<HitRow[]>(statements.rows);
-  const facetsPromise = options.withoutFacets
-    ? Promise.resolve([])
-    : db.$queryRaw<FacetRow[]>(statements.facets);
+  const facetsPromise = options.withoutFacets ? Promise.resolve([]) : sharedFacets(db, statements.facets);
   const [rows, facetList] = await Promise.all([rowsPromise, facetsPromise]);
 
   const more = rows.length > filters.limit;

@@ -16,7 +16,7 @@ const SHARED = process.env.MMIOHUB_SHARED ?? join(REPO, "../shared");
 const UPLOADS = Number(process.env.SOAK_UPLOADS ?? 200);
 const CONCURRENCY = 4;
 /** Uploads are spread over at least this long, so faults land all through them. */
-const SPREAD_MS = Number(process.env.SOAK_SPREAD_MS ?? 40_000);
+const SPREAD_MS = Number(process.env.SOAK_SPREAD_MS ?? 60_000);
 const seed = Number(process.env.SOAK_SEED ?? Date.now() % 100000);
 let rand = seed;
 const random = () => {
@@ -43,9 +43,11 @@ const check = (name: string, ok: boolean, detail = "") => {
 // ---- archives: the edu trace, each with a marker of its own so every archive is distinct
 const edu = readFileSync(join(SHARED, "samples/edu-qemu.mmiotrace"), "utf8");
 function archive(n: number): Buffer {
+  // The same length for every n, so every trace has the byte count of the reference.
+  const label = String(n).padStart(5, "0");
   const text = edu.replace(
     "MARK 4.923608 edu_mmio: before insmod",
-    `MARK 4.900000 soak upload ${n}\nMARK 4.923608 edu_mmio: before insmod`,
+    `MARK 4.900000 soak upload ${label}\nMARK 4.923608 edu_mmio: before insmod`,
   );
   return execFileSync("xz", ["-c", "-1"], { input: Buffer.from(text) });
 }
@@ -172,23 +174,31 @@ async function main() {
     }
   };
   const faults: Record<string, number> = {};
+  // After each fault the injector waits until the service is whole again (restarting a process that
+  // died at start-up because Redis or PostgreSQL was away), then a moment, so uploads keep flowing.
+  const recover = async () => {
+    const deadline = Date.now() + 90_000;
+    while (Date.now() < deadline) {
+      await ensureUp(api);
+      await ensureUp(worker);
+      if (await waitHealthy(3_000)) return;
+    }
+  };
   const injector = async () => {
     const kinds = ["kill-worker", "kill-api", "flush-redis", "restart-redis", "restart-postgres"] as const;
-    let i = 0;
-    while (!uploadsDone) {
-      await sleep(600 + random() * 1000);
-      if (uploadsDone) break;
-      const kind =
-        kinds[i++ % kinds.length === 0 ? Math.floor(random() * kinds.length) : (i - 1) % kinds.length]!;
+    let i = Math.floor(random() * kinds.length);
+    // Until the uploads are over, and in any case until every kind of fault happened once.
+    const allKinds = () => kinds.every((k) => (faults[k] ?? 0) > 0);
+    while (!uploadsDone || !allKinds()) {
+      await sleep(500 + random() * 1500);
+      const kind = kinds[i++ % kinds.length]!;
       faults[kind] = (faults[kind] ?? 0) + 1;
       if (kind === "kill-worker") {
         await worker.kill("SIGKILL");
-        await sleep(300 + random() * 700);
-        await ensureUp(worker);
+        await sleep(random() * 1000);
       } else if (kind === "kill-api") {
         await api.kill("SIGKILL");
-        await sleep(300 + random() * 700);
-        await ensureUp(api);
+        await sleep(random() * 1000);
       } else if (kind === "flush-redis") {
         redis.flush();
       } else if (kind === "restart-redis") {
@@ -198,6 +208,7 @@ async function main() {
       } else {
         postgres.restart();
       }
+      await recover();
     }
   };
   const inj = injector();
@@ -219,6 +230,63 @@ async function main() {
       (k) => (faults[k] ?? 0) > 0,
     ),
     JSON.stringify(faults),
+  );
+
+  // ---- outages on purpose: requests during them get 503 with a clear message, and the API
+  // recovers by itself once the service is back (no restart of the API).
+  const probe = async (path: string) => {
+    const res = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(15_000) });
+    return { status: res.status, body: await res.text() };
+  };
+  const someId = [...accepted.values()][0] ?? reference.id ?? "none";
+  const apiStartsBefore = api.starts;
+  postgres.stop();
+  const dbDown = await probe(`/api/v1/submissions/${someId}`).catch((e: Error) => ({
+    status: 0,
+    body: e.message,
+  }));
+  const healthDbDown = await probe("/health").catch((e: Error) => ({ status: 0, body: e.message }));
+  postgres.start();
+  let dbBack = { status: 0, body: "" };
+  for (let i = 0; i < 60 && dbBack.status !== 200; i++) {
+    await sleep(500);
+    dbBack = await probe(`/api/v1/submissions/${someId}`).catch((e: Error) => ({
+      status: 0,
+      body: e.message,
+    }));
+  }
+  check(
+    "PostgreSQL down: 503 with a clear message, then recovery without a restart",
+    dbDown.status === 503 &&
+      /unavailable/.test(dbDown.body) &&
+      healthDbDown.status === 503 &&
+      dbBack.status === 200 &&
+      api.starts === apiStartsBefore,
+    `during: ${dbDown.status} ${dbDown.body.slice(0, 160)}; /health ${healthDbDown.status}; after: ${dbBack.status}`,
+  );
+  await redis.stop();
+  const healthRedisDown = await probe("/health").catch((e: Error) => ({ status: 0, body: e.message }));
+  // An upload while Redis is away is still acknowledged: the row is the promise, the sweep enqueues it.
+  const duringRedis = await upload(archive(99998), 99998).catch((e: Error) => ({
+    status: 0,
+    id: undefined,
+    message: e.message,
+  }));
+  if (duringRedis.id) accepted.set(99998, duringRedis.id);
+  await redis.start();
+  let redisBack = 0;
+  for (let i = 0; i < 60 && redisBack !== 200; i++) {
+    await sleep(500);
+    redisBack = (await probe("/health").catch(() => ({ status: 0 }))).status;
+  }
+  check(
+    "Redis down: /health 503 naming Redis, uploads still acknowledged, recovery without a restart",
+    healthRedisDown.status === 503 &&
+      /"redis":\{"ok":false/.test(healthRedisDown.body) &&
+      duringRedis.status === 202 &&
+      redisBack === 200 &&
+      api.starts === apiStartsBefore,
+    `/health during: ${healthRedisDown.status} ${healthRedisDown.body.slice(0, 160)}; upload during: ${duringRedis.status}; /health after: ${redisBack}`,
   );
 
   // ---- drain: every accepted submission must finish

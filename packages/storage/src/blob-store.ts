@@ -34,6 +34,8 @@ export interface BlobStore {
   delete(key: BlobKey): Promise<void>;
   /** Every blob in the store with its size and time of writing (orphan checks, garbage collection). */
   list(): AsyncIterable<BlobInfo>;
+  /** Removes temporary data of writes that never finished (a process killed mid-put); returns how many. */
+  removeStaleTemporaries(olderThanMs: number): Promise<number>;
 }
 
 export function isBlobKey(key: string): boolean {

@@ -76,6 +76,20 @@ export class LocalBlobStore implements BlobStore {
     await rm(this.pathOf(key), { force: true });
   }
 
+  async removeStaleTemporaries(olderThanMs: number): Promise<number> {
+    const dir = join(this.root, "tmp");
+    const cutoff = Date.now() - olderThanMs;
+    let removed = 0;
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      const s = await stat(join(dir, name)).catch(() => null);
+      if (s?.isFile() && s.mtimeMs < cutoff) {
+        await rm(join(dir, name), { force: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+
   async *list(): AsyncIterable<BlobInfo> {
     const base = join(this.root, "sha256");
     const dirs = await readdir(base).catch(() => [] as string[]);

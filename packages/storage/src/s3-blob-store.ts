@@ -210,6 +210,24 @@ export class S3BlobStore implements BlobStore {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
   }
 
+  async removeStaleTemporaries(olderThanMs: number): Promise<number> {
+    const cutoff = Date.now() - olderThanMs;
+    let removed = 0;
+    let ContinuationToken: string | undefined;
+    do {
+      const r = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${this.prefix}tmp/`, ContinuationToken }),
+      );
+      for (const o of r.Contents ?? []) {
+        if (!o.Key || (o.LastModified?.getTime() ?? 0) >= cutoff) continue;
+        await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: o.Key }));
+        removed++;
+      }
+      ContinuationToken = r.IsTruncated ? r.NextContinuationToken : undefined;
+    } while (ContinuationToken);
+    return removed;
+  }
+
   async *list(): AsyncIterable<BlobInfo> {
     let ContinuationToken: string | undefined;
     do {

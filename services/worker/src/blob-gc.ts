@@ -42,6 +42,8 @@ export async function collectBlobGarbage(
     if (candidates.length >= (options.batch ?? 500)) await flush();
   }
   await flush();
-  if (deleted) log.info({ scanned, deleted }, "deleted unreferenced blobs");
+  // Temporary files of puts cut short by a kill: never referenced, safe to drop once old.
+  const temporaries = await storage.removeStaleTemporaries(options.graceMs);
+  if (deleted || temporaries) log.info({ scanned, deleted, temporaries }, "deleted unreferenced blobs");
   return { scanned, deleted };
 }

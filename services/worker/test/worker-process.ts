@@ -34,7 +34,7 @@ export function bigTrace(lines: number, seed = 1): Buffer {
   let s = seed;
   const rnd = (n: number) => {
     s = (s * 1103515245 + 12345) & 0x7fffffff;
-    return s % n;
+    return (s >>> 8) % n; // the low bits of this generator repeat quickly
   };
   const parts = [
     "VERSION 20070824\n",

@@ -73,6 +73,8 @@ export async function indexTrace(
     };
     const items = readTrace(guarded(), {
       maxLineLength: options.maxLineBytes,
+      // each batch is done with (copied into the event store's block) before the next is asked for
+      recycleBatches: true,
       onError: (e) => {
         if (e.code === "LINE_TOO_LONG")
           tooLong ??= new IngestError(

@@ -12,7 +12,8 @@ export interface RegisterStatRow {
 }
 
 const TWO32 = 2 ** 32;
-// key = ((device * 8 + bar) * 2^40) + offset: exact below 2^53 for devices < 1024, offsets < 1 TiB
+// key = ((device * 8 + bar) * 256 + offsetHi) * 2^32 + offsetLo: exact below 2^53 for
+// devices < 1024 and offsets < 1 TiB
 const BAR_SHIFT = 2 ** 40;
 
 /**
@@ -22,7 +23,10 @@ const BAR_SHIFT = 2 ** 40;
  * the whole framebuffer through BAR1 touches millions of "registers" that nobody searches for.
  */
 export class RegisterStats {
-  private readonly index = new Map<number, number>();
+  // Open addressing on typed arrays: a Map keyed by numbers above 2^31 boxes every key (one
+  // allocation per access), which measured as the largest cost of the pass.
+  private table = new Int32Array(1 << 12).fill(-1);
+  private mask = (1 << 12) - 1;
   private keys = new Float64Array(1024);
   private reads = new Float64Array(1024);
   private writes = new Float64Array(1024);
@@ -44,16 +48,19 @@ export class RegisterStats {
       if (dev < 0 || dev >= 1024) continue;
       const hi = offsetHi[i]!;
       if (hi >= 256) continue;
-      const key = (dev * 8 + bar[i]!) * BAR_SHIFT + hi * TWO32 + offsetLo[i]!;
+      const lo = offsetLo[i]!;
+      const tag = (dev * 8 + bar[i]!) * 256 + hi; // < 2^21
+      const key = tag * TWO32 + lo;
       if (key !== lastKey) {
-        const found = this.index.get(key);
-        if (found === undefined) {
+        slot = this.find(key, lo, tag);
+        if (slot < 0) {
           if (this.size >= this.maxRegisters) {
             this.truncated = true;
+            lastKey = -1;
             continue;
           }
-          slot = this.insert(key, b.start + i);
-        } else slot = found;
+          slot = this.insert(key, lo, tag, b.start + i);
+        }
         lastKey = key;
       }
       if (k === EventKind.READ) this.reads[slot]!++;
@@ -62,7 +69,20 @@ export class RegisterStats {
     }
   }
 
-  private insert(key: number, event: number): number {
+  private hash(lo: number, tag: number): number {
+    return (Math.imul(lo ^ (lo >>> 15), 0x2c1b3c6d) ^ Math.imul(tag, 0x297a2d39)) & this.mask;
+  }
+
+  private find(key: number, lo: number, tag: number): number {
+    let h = this.hash(lo, tag);
+    for (;;) {
+      const s = this.table[h]!;
+      if (s < 0 || this.keys[s] === key) return s;
+      h = (h + 1) & this.mask;
+    }
+  }
+
+  private insert(key: number, lo: number, tag: number, event: number): number {
     if (this.size === this.keys.length) {
       const grow = (a: Float64Array) => {
         const n = new Float64Array(a.length * 2);
@@ -76,11 +96,29 @@ export class RegisterStats {
       this.last = grow(this.last);
     }
     const slot = this.size++;
-    this.index.set(key, slot);
     this.keys[slot] = key;
     this.first[slot] = event;
     this.last[slot] = event;
+    if (this.size * 2 > this.table.length) this.rehash();
+    else {
+      let h = this.hash(lo, tag);
+      while (this.table[h]! >= 0) h = (h + 1) & this.mask;
+      this.table[h] = slot;
+    }
     return slot;
+  }
+
+  private rehash(): void {
+    this.table = new Int32Array(this.table.length * 2).fill(-1);
+    this.mask = this.table.length - 1;
+    for (let s = 0; s < this.size; s++) {
+      const key = this.keys[s]!;
+      const tag = Math.floor(key / TWO32);
+      const lo = key - tag * TWO32;
+      let h = this.hash(lo, tag);
+      while (this.table[h]! >= 0) h = (h + 1) & this.mask;
+      this.table[h] = s;
+    }
   }
 
   get count(): number {

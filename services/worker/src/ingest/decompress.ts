@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import type { Readable } from "node:stream";
+import { PassThrough, type Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { IngestError } from "./errors";
 
@@ -67,7 +67,12 @@ export function decompress(source: Readable, kind: Compression): Decompressed {
     });
     done.catch(() => {});
     source.on("error", (err) => gunzip.destroy(err));
-    return { stream: source.pipe(gunzip), done };
+    // zlib's own errors (bad header, trailing garbage after the last member, bad checksum) reach
+    // readers as the IngestError they mean, even after "end" settled `done`.
+    const out = new PassThrough({ highWaterMark: 1 << 16 });
+    gunzip.on("error", (err) => out.destroy(failure ?? classify("gzip", err.message)));
+    source.pipe(gunzip).pipe(out);
+    return { stream: out, done };
   }
   const [cmd, ...args] = PROGRAMS[kind];
   const child = spawn(cmd!, args, { stdio: ["pipe", "pipe", "pipe"] });

@@ -73,6 +73,15 @@ describe("GET /api/v1/traces/:id/events", () => {
       await get(`/api/v1/traces/${bigStored.traceId}/events?from=${from}&to=${from + 999}&limit=400`)
     ).json();
     expect(b.events).toEqual(a.events);
+    // The next page resumes from the state where this one ended (cached), not the checkpoint.
+    const url = (t: StoredTrace, f: number) =>
+      `/api/v1/traces/${t.traceId}/events?from=${f}&to=${from + 999}`;
+    const nextText = (await get(url(big, b.next!))).json();
+    const nextStored = (await get(url(bigStored, b.next!))).json();
+    expect(nextStored.events.map((e) => e.n)[0]).toBe(from + 400);
+    expect(nextStored.events).toEqual(nextText.events);
+    const back = (await get(url(bigStored, from + 100))).json();
+    expect(back.events).toEqual((await get(url(big, from + 100))).json().events);
     const lines = big.text.split("\n");
     expect(a.events[0]!.line).toBe(lines[from]);
     // The PRAMIN window's base (0x001700) set long before the range decides these lines.

@@ -5,6 +5,7 @@ import { EVENT_KIND_NAMES, EventKind, formatEvent, type TraceBatch } from "@mmio
 import { annotatedName, type EventFilter, isAccess, passesRow } from "./events-filter";
 import { type BatchSource, ScanState, textBatchSource } from "./events-scan";
 import { openTraceText, type TraceTextRef } from "./events-source";
+import { AnnotatorStateCache } from "./events-state-cache";
 import { EventStoreCache, storeBatchSource } from "./events-store-source";
 
 /** One event as the API and the sequence view show it. */
@@ -99,6 +100,7 @@ export interface TraceRef extends TraceTextRef {
 export class EventService {
   private db: RegisterDatabase | undefined | null = null;
   private readonly stores: EventStoreCache;
+  private readonly states = new AnnotatorStateCache();
 
   constructor(
     private readonly storage: BlobStore,
@@ -127,9 +129,15 @@ export class EventService {
   private async annotatorAt(
     src: BatchSource,
     from: number,
+    storeKey?: string | null,
   ): Promise<{ annotator: TraceAnnotator; begin: number }> {
     const annotator = new TraceAnnotator({ nvidia: this.database() });
     const cp = await src.checkpoint(from);
+    const cached = storeKey ? this.states.best(storeKey, from, cp?.eventIndex ?? 0) : undefined;
+    if (cached) {
+      annotator.restore(src.devices(), cached.state);
+      return { annotator, begin: cached.eventIndex };
+    }
     if (cp?.state) annotator.restore(src.devices(), cp.state as AnnotatorState);
     return { annotator, begin: cp?.eventIndex ?? 0 };
   }
@@ -141,10 +149,12 @@ export class EventService {
     // A time window starts where the store's time index says, not at event 0.
     if (filter.fromUs !== undefined && src.findTime) from = Math.max(from, await src.findTime(filter.fromUs));
     const needAnnotation = req.annotate || filter.name !== undefined;
+    const storeKey = ref.eventStoreKey;
     const { annotator, begin } = needAnnotation
-      ? await this.annotatorAt(src, from)
+      ? await this.annotatorAt(src, from, storeKey)
       : { annotator: undefined, begin: from };
     const events: EventRow[] = [];
+    let annotatedTo = begin;
     try {
       for await (const b of src.batches(begin, to)) {
         const devices = src.devices();
@@ -152,6 +162,9 @@ export class EventService {
         if (annotator && lo > 0) {
           annotator.batch(b, devices, 0, lo);
           annotator.writer.take();
+          annotatedTo = b.start + lo;
+          // The same link opened again starts here, without the catch-up from the checkpoint.
+          if (storeKey && annotatedTo === from) this.states.put(storeKey, from, annotator.snapshot(devices));
         }
         const hi = Math.min(b.length, to - b.start + 1);
         for (let i = lo; i < hi; i++) {
@@ -159,6 +172,7 @@ export class EventService {
           if (annotator) {
             annotator.batch(b, devices, i, i + 1);
             annotated = lines(annotator.writer.take());
+            annotatedTo = b.start + i + 1;
           }
           // Past the end of a time window once inside it: done. (Before it, a later timestamp may be
           // a damaged trace going backwards, so it does not end the scan.)
@@ -178,6 +192,8 @@ export class EventService {
       }
     } finally {
       src.close();
+      if (annotator && storeKey && annotatedTo > begin)
+        this.states.put(storeKey, annotatedTo, annotator.snapshot(src.devices()));
     }
     return { events, next: null };
   }

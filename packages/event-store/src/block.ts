@@ -35,6 +35,8 @@ const PLAIN = [
   "byteOffset",
 ] as const;
 type PlainColumn = (typeof PLAIN)[number];
+/** Columns that often climb steadily within a block (the others never gain from deltas). */
+const DELTA_CANDIDATES = new Set<PlainColumn>(["addrLo", "pcLo", "line", "byteOffset"]);
 
 /** Mutable columns of one block (also the decoded form). */
 export class BlockColumns {
@@ -224,7 +226,7 @@ export function encodeBlock(c: BlockColumns, out: ByteWriter = new ByteWriter())
   out.u32(n);
   out.u32(flags);
   out.f64(c.start);
-  for (const name of PLAIN) encodeColumn(out, c[name], n);
+  for (const name of PLAIN) encodeColumn(out, c[name], n, DELTA_CANDIDATES.has(name));
   if (flags & BLOCK_SPLIT_TIME) {
     encodeColumn(out, c.sec, n);
     encodeColumn(out, c.usec, n);

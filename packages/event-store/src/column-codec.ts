@@ -31,7 +31,11 @@ function widthFor(range: number): number {
   return 8;
 }
 
-export function encodeColumn(out: ByteWriter, v: NumericArray, n: number): void {
+/**
+ * `tryDelta: false` skips the delta candidate (two fewer operations per value) for columns that
+ * are never sorted-like: kinds, flags, values, map ids.
+ */
+export function encodeColumn(out: ByteWriter, v: NumericArray, n: number, tryDelta = true): void {
   let min = n > 0 ? v[0]! : 0;
   let max = min;
   let dMin = Number.POSITIVE_INFINITY;
@@ -39,19 +43,28 @@ export function encodeColumn(out: ByteWriter, v: NumericArray, n: number): void 
   let prev = min;
   const first = min;
   let others = 0;
-  for (let i = 1; i < n; i++) {
-    const x = v[i]!;
-    if (x !== first) others++;
-    if (x < min) min = x;
-    else if (x > max) max = x;
-    const d = x - prev;
-    if (d < dMin) dMin = d;
-    if (d > dMax) dMax = d;
-    prev = x;
+  if (tryDelta) {
+    for (let i = 1; i < n; i++) {
+      const x = v[i]!;
+      if (x !== first) others++;
+      if (x < min) min = x;
+      else if (x > max) max = x;
+      const d = x - prev;
+      if (d < dMin) dMin = d;
+      if (d > dMax) dMax = d;
+      prev = x;
+    }
+  } else {
+    for (let i = 1; i < n; i++) {
+      const x = v[i]!;
+      if (x !== first) others++;
+      if (x < min) min = x;
+      else if (x > max) max = x;
+    }
   }
   const plainWidth = widthFor(max - min);
-  const deltaWidth = n > 1 ? widthFor(dMax - dMin) : 0;
-  const delta = n > 1 && deltaWidth < plainWidth;
+  const deltaWidth = n > 1 && tryDelta ? widthFor(dMax - dMin) : 8;
+  const delta = n > 1 && tryDelta && deltaWidth < plainWidth;
   const width = delta ? deltaWidth : plainWidth;
   if (others * SPARSE_COST + 8 < (delta ? n - 1 : n) * width) {
     out.u8(MODE_SPARSE);

@@ -1,3 +1,5 @@
+const COALESCE_BYTES = 1 << 20;
+
 /**
  * An async iterable fed by a producer that waits when the consumer falls behind: the parse loop
  * pushes event-store chunks, blob storage pulls them. Holds at most about `highWaterBytes`.
@@ -43,7 +45,18 @@ export class ChunkChannel implements AsyncIterable<Uint8Array> {
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     for (;;) {
       if (this.failure) throw this.failure;
-      const next = this.queue.shift();
+      let next = this.queue.shift();
+      if (next && this.queue.length > 0 && next.length < COALESCE_BYTES) {
+        // Many small chunks (one per event-store block) become one write of up to 1 MiB.
+        const parts = [next];
+        let size = next.length;
+        while (this.queue.length > 0 && size + this.queue[0]!.length <= COALESCE_BYTES) {
+          const c = this.queue.shift()!;
+          parts.push(c);
+          size += c.length;
+        }
+        next = Buffer.concat(parts, size);
+      }
       if (next) {
         this.queued -= next.length;
         if (this.queued <= this.highWaterBytes) this.wakeProducer?.();

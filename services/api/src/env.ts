@@ -17,6 +17,14 @@ export const apiEnvSchema = z.object({
     .positive()
     .default(8 * GiB),
   QUEUE_PREFIX: z.string().default(""),
+  /**
+   * Behind a reverse proxy: trust its X-Forwarded-For, so rate limits see the client, not the proxy.
+   * "true" (trust every proxy) or a comma-separated list of proxy addresses/CIDRs.
+   */
+  TRUST_PROXY: z
+    .string()
+    .default("false")
+    .transform((v): boolean | string => (v === "true" ? true : v === "false" ? false : v)),
   /** Anonymous uploads (multipart posts and tus creations) per client address and window. */
   ANON_UPLOAD_LIMIT: z.coerce.number().int().positive().default(20),
   ANON_UPLOAD_WINDOW_SECONDS: z.coerce.number().int().positive().default(3600),

@@ -20,7 +20,12 @@ await checkBackingServices(config, prisma, queue);
 
 const app = await buildApp(
   { config, prisma, storage: createBlobStore(config), queue },
-  { logger: { level: config.LOG_LEVEL }, bodyLimit: 1024 * 1024, requestTimeout: 0 },
+  {
+    logger: { level: config.LOG_LEVEL },
+    bodyLimit: 1024 * 1024,
+    requestTimeout: 0,
+    trustProxy: config.TRUST_PROXY,
+  },
 );
 await app.listen({ host: config.HOST, port: config.PORT });
 

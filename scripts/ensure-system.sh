@@ -23,6 +23,7 @@ need_pkg postgresql pg_ctlcluster
 need_pkg redis-server redis-server
 need_pkg redis-tools redis-cli
 need_pkg docker-compose docker-compose  # only to validate docker-compose.yml in tests
+need_pkg chromium chromium              # browser tests (never a downloaded browser)
 for pkg in ${MMIOHUB_EXTRA_PACKAGES:-}; do need_pkg "$pkg" "${pkg%%:*}"; done
 
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then

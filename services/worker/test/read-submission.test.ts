@@ -45,9 +45,9 @@ async function tar(entries: (Partial<Header> & { name: string; body?: Buffer })[
   return Buffer.concat(chunks);
 }
 
-async function read(bytes: Buffer, name = "upload.xz") {
+async function read(bytes: Buffer, name = "upload.xz", overrides: Partial<typeof config> = {}) {
   const blob = await storage.put(Readable.from([bytes]));
-  return readSubmission(deps(), blob.key, blob.size, name);
+  return readSubmission({ ...deps(), config: { ...config, ...overrides } }, blob.key, blob.size, name);
 }
 
 async function failure(bytes: Buffer, name?: string): Promise<IngestError> {
@@ -87,6 +87,25 @@ describe("archive forms", () => {
     expect(r.traces.map((t) => t.member)).toEqual(["whatever-name.log"]);
     expect(r.side.description).toBe("GK107, nvidia 550, 3D for 5 s");
     expect(r.compression).toBe("xz");
+  });
+});
+
+describe("other members", () => {
+  it("lists a member larger than MAX_ATTACHMENT_BYTES without keeping it, and reads on", async () => {
+    const big = Buffer.alloc(3 * 1024 * 1024, 0x61);
+    const r = await read(
+      xz(
+        await tar([
+          { name: "core.dump", body: big },
+          { name: "t.mmiotrace", body: edu },
+        ]),
+        "-0",
+      ),
+      "big.tar.xz",
+      { MAX_ATTACHMENT_BYTES: 1024 * 1024 },
+    );
+    expect(r.traces.map((t) => t.member)).toEqual(["t.mmiotrace"]);
+    expect(r.attachments).toEqual([{ name: "core.dump", size: big.length, key: null }]);
   });
 });
 

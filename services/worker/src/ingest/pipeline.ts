@@ -51,14 +51,6 @@ function asIngestError(err: unknown): unknown {
   return err;
 }
 
-/** Counts a member's bytes as they pass. */
-async function* counted(stream: AsyncIterable<Buffer>, into: { bytes: number }) {
-  for await (const c of stream) {
-    into.bytes += c.length;
-    yield c;
-  }
-}
-
 /** Keeps a member as an attachment blob, or only lists it when it is too large. */
 async function keepAttachment(
   deps: IngestDeps,
@@ -66,14 +58,27 @@ async function keepAttachment(
   stream: AsyncIterable<Buffer>,
 ): Promise<Attachment> {
   const limit = deps.config.MAX_ATTACHMENT_BYTES;
-  const seen = { bytes: 0 };
+  const it = stream[Symbol.asyncIterator]();
+  let bytes = 0;
+  // The blob store stops reading past the limit; its early exit must not destroy the member's
+  // stream (the rest of it is still to be read to reach the next member), so `return` is a no-op.
+  const source: AsyncIterable<Buffer> = {
+    [Symbol.asyncIterator]: () => ({
+      next: async () => {
+        const r = await it.next();
+        if (!r.done) bytes += r.value.length;
+        return r;
+      },
+      return: async () => ({ done: true as const, value: undefined }),
+    }),
+  };
   try {
-    const put = await deps.storage.put(counted(stream, seen), { maxBytes: limit });
+    const put = await deps.storage.put(source, { maxBytes: limit });
     return { name, size: put.size, key: put.key };
   } catch (err) {
     if ((err as { code?: string }).code !== "BLOB_TOO_LARGE") throw err;
-    for await (const c of stream) seen.bytes += c.length; // the rest of it, to reach the next member
-    return { name, size: seen.bytes, key: null };
+    for (let r = await it.next(); !r.done; r = await it.next()) bytes += r.value.length;
+    return { name, size: bytes, key: null };
   }
 }
 

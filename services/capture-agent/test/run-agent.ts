@@ -1,12 +1,18 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildSync } from "esbuild";
+import { afterAll } from "vitest";
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), "..", "src", "cli.ts");
 let bundle: string | undefined;
+let bundleDir: string | undefined;
+// Registered on the importing test file's root suite.
+afterAll(() => {
+  if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
+});
 
 /**
  * The CLI bundled the way the single executable bundles it (esbuild, one CommonJS file), built once
@@ -14,7 +20,9 @@ let bundle: string | undefined;
  */
 export function agentBundle(): string {
   if (bundle === undefined) {
-    const out = join(mkdtempSync(join(tmpdir(), "mmiohub-agent-bundle-")), "mmiohub-agent.cjs");
+    const dir = mkdtempSync(join(tmpdir(), "mmiohub-agent-bundle-"));
+    bundleDir = dir;
+    const out = join(dir, "mmiohub-agent.cjs");
     buildSync({
       entryPoints: [cli],
       bundle: true,

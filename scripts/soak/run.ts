@@ -120,6 +120,8 @@ async function main() {
   // A clean run of one archive is the reference for the rows every other upload must end with.
   const reference = await upload(archive(99999), 99999);
   const db = new pg.Pool({ connectionString: postgres.url, max: 4 });
+  // Idle connections die with every PostgreSQL restart the soak causes; the pool reconnects.
+  db.on("error", () => {});
   const shape = async (id: string) => {
     const { rows } = await db.query(
       `SELECT s.status, t.record_counts, t.line_count, t.text_bytes,

@@ -5,6 +5,7 @@
 // Redis. Prints "N passed, N failed" and writes .test-results/soak.json.
 import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -29,9 +30,17 @@ const started = Date.now();
 const work = mkdtempSync(join(tmpdir(), "mmiohub-soak-"));
 chmodSync(work, 0o755); // the private PostgreSQL runs as the postgres user
 const storageDir = join(work, "blobs");
-const postgres = new PrivatePostgres(join(work, "pg"), 55432);
-const redis = new PrivateRedis(56379);
-const apiPort = 58080;
+// Ports the OS says are free now, so a run never collides with another (or a crashed one's leftovers).
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+const postgres = new PrivatePostgres(join(work, "pg"), await freePort());
+const redis = new PrivateRedis(await freePort());
+const apiPort = await freePort();
 const base = `http://127.0.0.1:${apiPort}`;
 
 const checks: { name: string; ok: boolean; detail: string }[] = [];

@@ -34,7 +34,7 @@ const PROGRAMS: Record<"xz" | "bzip2" | "zstd", string[]> = {
 
 function classify(kind: Compression, text: string): IngestError {
   const t = text.toLowerCase();
-  if (/unexpected end of (input|file)|truncated|premature end/.test(t)) {
+  if (/unexpected end of (input|file)|ends unexpectedly|truncated|premature end/.test(t)) {
     return new IngestError(
       "ARCHIVE_TRUNCATED",
       `the ${kind} stream ends too early: the archive is truncated`,

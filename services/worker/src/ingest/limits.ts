@@ -26,6 +26,7 @@ export class InflateGuard extends Transform {
     const { maxBytes, maxRatio, checkRatioAfter } = this.limits;
     if (this.bytes > maxBytes) {
       done(new IngestError("ARCHIVE_TOO_LARGE", `decompressed data exceeds the limit of ${maxBytes} bytes`));
+      return;
     }
     if (this.bytes > checkRatioAfter && this.bytes > this.compressedSize * maxRatio) {
       done(

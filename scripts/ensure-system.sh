@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure this machine has what mmiohub needs outside npm: Debian packages (xz, PostgreSQL,
-# Redis, pci.ids, ...) and running PostgreSQL and Redis servers. Safe to run again; it only acts on
-# what is missing. Needs root (or sudo) for the installs it has to do.
+# Redis, pci.ids, ...; with --for-tests also what the tests use) and running PostgreSQL and Redis.
+# Safe to run again; it only acts on what is missing. Needs root (or sudo) for what it installs.
 set -euo pipefail
 
 SUDO=""
@@ -22,8 +22,11 @@ need_pkg pci.ids /usr/share/misc/pci.ids
 need_pkg postgresql pg_ctlcluster
 need_pkg redis-server redis-server
 need_pkg redis-tools redis-cli
-need_pkg docker-compose docker-compose  # only to validate docker-compose.yml in tests
-need_pkg chromium chromium              # browser tests (never a downloaded browser)
+# Only the test suite needs these (`--for-tests`, given by `npm test` and .ci/run).
+if [ "${1:-}" = "--for-tests" ]; then
+  need_pkg docker-compose docker-compose # validates docker-compose.yml
+  need_pkg chromium chromium             # browser tests (never a downloaded browser)
+fi
 for pkg in ${MMIOHUB_EXTRA_PACKAGES:-}; do need_pkg "$pkg" "${pkg%%:*}"; done
 
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then

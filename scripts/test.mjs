@@ -13,6 +13,12 @@ const check = (name, ok) => {
   ok ? passed++ : failed++;
 };
 
+// What the tests need outside npm (Debian packages, running PostgreSQL/Redis); a no-op when present.
+if (!run("bash", ["scripts/ensure-system.sh", "--for-tests"])) {
+  console.log("ensure-system failed: the machine lacks what the tests need");
+  console.log("0 passed, 1 failed");
+  process.exit(1);
+}
 check("lint (biome)", run("npx", ["biome", "check", "."]));
 check("typecheck (tsc)", run("npx", ["tsc", "-p", "tsconfig.json", "--noEmit"]));
 

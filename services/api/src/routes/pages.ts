@@ -14,23 +14,8 @@ import { cardPage, recordPage, submissionPage, uploadPage } from "../views/misc-
 const send = (reply: { type: (t: string) => { send: (b: string) => unknown } }, page: Html) =>
   reply.type("text/html; charset=utf-8").send(page.value);
 
-const SEARCH_KEYS = [
-  "q",
-  "pci",
-  "chipset",
-  "family",
-  "driver",
-  "kernel",
-  "from",
-  "to",
-  "valid",
-  "lost",
-  "register",
-  "access",
-  "bar",
-  "marker",
-  "sort",
-];
+// The search form's fields: every search filter (paging is not a form field).
+const SEARCH_KEYS = Object.keys(searchQuery.shape).filter((k) => k !== "limit" && k !== "cursor");
 
 /** Home (search, facets, recent submissions), card, submission, upload and "record a trace" pages. */
 export async function pageRoutes(app: FastifyInstance): Promise<void> {

@@ -166,7 +166,7 @@ function stopTracer() {
 // A plain file cannot fail a write(2) the way tracefs does, so the 6.1 rule (nop is refused with
 // EBUSY while trace_pipe is open) is applied right after the write: the old tracer is put back and
 // the refusal is logged. The agent's tests assert on the final state and on this log.
-setInterval(() => {
+function syncTracer() {
   const wanted = readFileSync(join(tracing, "current_tracer"), "utf8").trim();
   // Empty: the agent's open(O_TRUNC) happened and its write(2) has not yet; look again next tick.
   if (wanted === tracer || wanted === "") return;
@@ -183,7 +183,8 @@ setInterval(() => {
     writeFileSync(join(tracing, "current_tracer"), `${tracer}\n`);
     log(`EINVAL: unknown tracer ${wanted}`);
   }
-}, 5);
+}
+setInterval(syncTracer, 5);
 
 function lines(path, onLine) {
   // O_RDWR keeps the FIFO from reporting end of file when a writer closes it.
@@ -196,7 +197,13 @@ function lines(path, onLine) {
   });
 }
 
-lines(join(tracing, "trace_marker"), (text) => emit(`MARK ${now()} ${text}`));
+// A real kernel switches tracers inside the write(2) to current_tracer; the fake notices by polling.
+// Input that arrives before the next poll must still see the switch, or a marker written right after
+// enabling the tracer would be dropped: look at current_tracer first.
+lines(join(tracing, "trace_marker"), (text) => {
+  syncTracer();
+  emit(`MARK ${now()} ${text}`);
+});
 
 // The fake driver asks for N register accesses and waits for the acknowledgement file.
 lines(join(root, "driver-requests"), (request) => {

@@ -15,6 +15,7 @@ export function createIngestWorker(
   const processor = async (job: Job<IngestJob>) => {
     const { submissionId } = JOBS.ingest.schema.parse(job.data);
     const log = deps.log.child({ submissionId, jobId: job.id, attempt: job.attemptsMade + 1 });
+    log.info("ingest started");
     try {
       const outcome = await ingestSubmission({ ...deps, log }, submissionId);
       log.info({ outcome }, "ingest finished");

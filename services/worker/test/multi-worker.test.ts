@@ -1,0 +1,188 @@
+import { createQueue, redisConnection } from "@mmiohub/jobs";
+import type { Queue } from "bullmq";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { collectBlobGarbage } from "../src/blob-gc";
+import { ingestSubmission } from "../src/ingest/pipeline";
+import { gzip, makeDeps, nonce, prisma, storedFiles, storedRows, submit, tar, waitFor } from "./helpers";
+import { privateDatabase } from "./private-database";
+import { bigTrace, startWorker, stopWorker, type WorkerProcess } from "./worker-process";
+
+// Scale-out: three real worker processes on one queue, database and storage. Every submission is
+// processed by exactly one of them, also when one is SIGKILLed in the middle of a job (its job is
+// handed back once its lock expires and finished by another, once).
+const TRACES = 4;
+const COPIES = 5;
+type Deps = Awaited<ReturnType<typeof makeDeps>>;
+let deps: Deps;
+let queue: Queue;
+let database: Awaited<ReturnType<typeof privateDatabase>>;
+const sharedUrl = process.env.DATABASE_URL;
+const prefix = `mw${process.pid}${nonce()}`;
+const running: WorkerProcess[] = [];
+
+interface LogLine {
+  msg?: string;
+  submissionId?: string;
+  outcome?: string;
+}
+const logLines = (w: WorkerProcess): LogLine[] =>
+  w
+    .output()
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as LogLine);
+const said = (w: WorkerProcess, msg: string, id?: string) =>
+  logLines(w).filter((l) => l.msg === msg && (id === undefined || l.submissionId === id));
+
+/** Archives of the same trace that differ (archives are unique by content) only in a side file. */
+const archiveOf = async (t: Buffer) =>
+  gzip(
+    await tar([
+      { name: "big.mmiotrace", body: t },
+      { name: "nonce.txt", body: Buffer.from(nonce()) },
+    ]),
+  );
+
+function comparable(rows: Awaited<ReturnType<typeof storedRows>>) {
+  const strip = <T extends Record<string, unknown>>(list: T[], ...keys: string[]) =>
+    list.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !keys.includes(k))));
+  return {
+    submission: strip(rows.submission, "id"),
+    traces: strip(rows.traces, "id"),
+    devices: strip(rows.devices, "trace_id"),
+    cards: strip(rows.cards, "trace_id"),
+    markers: strip(rows.markers, "trace_id"),
+    registers: strip(rows.registers, "trace_id"),
+  };
+}
+
+beforeAll(async () => {
+  database = await privateDatabase(`mw${process.pid}`);
+  process.env.DATABASE_URL = database.url; // helpers (prisma, storedRows, makeDeps) read it
+  deps = await makeDeps();
+  queue = createQueue("ingest", redisConnection(deps.config.REDIS_URL, "producer"), prefix);
+});
+afterAll(async () => {
+  await Promise.all(running.map((w) => stopWorker(w, "SIGKILL")));
+  await queue.obliterate({ force: true }).catch(() => {});
+  await queue.close();
+  await prisma().$disconnect();
+  await database.drop();
+  process.env.DATABASE_URL = sharedUrl;
+});
+
+describe("several workers on one queue", { timeout: 240_000 }, () => {
+  it("process each of 20 submissions exactly once, also when one of them is SIGKILLed mid-job", async () => {
+    const traces = Array.from({ length: TRACES }, (_, i) => bigTrace(40_000, i + 1));
+    // The reference: one clean in-process run per trace.
+    const clean: Awaited<ReturnType<typeof storedRows>>[] = [];
+    for (const [i, t] of traces.entries()) {
+      const id = await submit(deps, await archiveOf(t), `clean-${i}.tar.gz`);
+      expect(await ingestSubmission(deps, id)).toBe("done");
+      clean.push(await storedRows(id));
+    }
+
+    const workers = [0, 1, 2].map(() => {
+      const w = startWorker({
+        DATABASE_URL: database.url,
+        REDIS_URL: deps.config.REDIS_URL,
+        STORAGE_DIR: deps.storage.root,
+        QUEUE_PREFIX: prefix,
+        JOB_LOCK_MS: "4000",
+        SWEEP_INTERVAL_MS: "2000",
+        STALE_AFTER_MS: "30000",
+      });
+      running.push(w);
+      return w;
+    });
+    for (const w of workers)
+      await waitFor(
+        async () => (said(w, "worker started").length ? true : undefined),
+        60_000,
+        `a worker to start (${w.output().slice(-1000)})`,
+      );
+
+    const ids: string[] = [];
+    for (let n = 0; n < TRACES * COPIES; n++)
+      ids.push(await submit(deps, await archiveOf(traces[n % TRACES]!), `upload-${n}.tar.gz`));
+    for (const id of ids) await queue.add("ingest", { submissionId: id }, { jobId: `ingest-${id}` });
+
+    // Kill the first worker while it is in the middle of a job (started, not finished), once the
+    // others have finished something too.
+    const [victim, ...survivors] = workers as [WorkerProcess, WorkerProcess, WorkerProcess];
+    const killedDuring = await waitFor(
+      async () => {
+        if (!survivors.every((w) => said(w, "ingest finished").length > 0)) return undefined;
+        const started = said(victim, "ingest started").map((l) => l.submissionId);
+        const finished = new Set(said(victim, "ingest finished").map((l) => l.submissionId));
+        return started.find((id) => id && !finished.has(id));
+      },
+      120_000,
+      "the first worker to be in the middle of a job",
+    );
+    await stopWorker(victim, "SIGKILL");
+
+    const statuses = await waitFor(
+      async () => {
+        const rows = await prisma().submission.findMany({
+          where: { id: { in: ids } },
+          select: { id: true, status: true, attempts: true, notes: true, archiveSha256: true },
+        });
+        return rows.every((r) => r.status === "done" || r.status === "failed") ? rows : undefined;
+      },
+      180_000,
+      `every submission to finish (${survivors.map((w) => w.output().slice(-800)).join("\n")})`,
+    );
+    expect(statuses.map((s) => s.status)).toEqual(ids.map(() => "done"));
+
+    // Exactly once: one "done" per submission over every worker's log, one processing run (two for
+    // the job the killed worker held: its run died, the next one finished it).
+    for (const s of statuses) {
+      const done = workers
+        .flatMap((w) => said(w, "ingest finished", s.id))
+        .filter((l) => l.outcome === "done");
+      const started = workers.flatMap((w) => said(w, "ingest started", s.id));
+      expect({ id: s.id, done: done.length }).toEqual({ id: s.id, done: 1 });
+      const expected = s.id === killedDuring ? 2 : 1;
+      expect({ id: s.id, attempts: s.attempts, started: started.length }).toEqual({
+        id: s.id,
+        attempts: expected,
+        started: expected,
+      });
+    }
+    expect(said(victim, "ingest finished", killedDuring)).toEqual([]);
+    // The queue shared the work: each surviving worker finished several submissions.
+    for (const w of survivors) expect(said(w, "ingest finished").length).toBeGreaterThan(1);
+    expect(await queue.getCompletedCount()).toBe(ids.length);
+    expect(await queue.getFailedCount()).toBe(0);
+
+    // Rows equal to the clean run of the same trace.
+    for (const [n, id] of ids.entries())
+      expect(comparable(await storedRows(id))).toEqual(comparable(clean[n % TRACES]!));
+
+    // Files: exactly the archives, the four event stores and the side files kept as attachments;
+    // no second copy of anything. The killed worker's unfinished write (a temporary, never a
+    // blob) is what the blob GC removes; it finds no blob to delete.
+    const all = await prisma().submission.findMany({ select: { archiveSha256: true, notes: true } });
+    const eventStores = await prisma().trace.findMany({ select: { eventStoreKey: true } });
+    const keys = new Set([
+      ...all.map((s) => s.archiveSha256),
+      ...eventStores.map((t) => t.eventStoreKey),
+      ...all
+        .flatMap((s) =>
+          (s.notes as { attachments?: { key: string | null }[] }[]).flatMap((n) => n.attachments ?? []),
+        )
+        .map((a) => a.key),
+    ]);
+    expect(new Set(eventStores.map((t) => t.eventStoreKey)).size).toBe(TRACES);
+    const expected = [...keys].map((k) => `sha256/${k!.slice(0, 2)}/${k}`).sort();
+    const files = await storedFiles(deps.storage);
+    expect(files.filter((f) => f.startsWith("sha256/"))).toEqual(expected);
+    expect(files.filter((f) => !f.startsWith("sha256/")).length).toBeLessThanOrEqual(1);
+    const gc = await collectBlobGarbage(prisma(), deps.storage, pino({ level: "silent" }), { graceMs: 0 });
+    expect(gc.deleted).toBe(0);
+    expect(await storedFiles(deps.storage)).toEqual(expected);
+    await Promise.all(survivors.map((w) => stopWorker(w)));
+  });
+});

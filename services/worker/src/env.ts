@@ -41,6 +41,8 @@ export const workerEnvSchema = z.object({
   /** Unreferenced blobs (left by a process that died mid-write) older than this are deleted. */
   BLOB_GC_GRACE_MS: int(60 * 60_000),
   BLOB_GC_INTERVAL_MS: int(10 * 60_000),
+  /** On SIGTERM, running jobs get this long to finish; then they are handed back to the queue. */
+  SHUTDOWN_GRACE_MS: int(25_000),
 });
 export type WorkerConfig = z.infer<typeof workerEnvSchema>;
 

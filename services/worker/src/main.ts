@@ -1,8 +1,9 @@
 // The worker process: configuration, connections, the ingest worker, the sweep, graceful close.
 import { ConfigError } from "@mmiohub/config";
 import { createPrisma } from "@mmiohub/db";
-import { createQueue, redisConnection } from "@mmiohub/jobs";
+import { createQueue, JOBS, redisConnection } from "@mmiohub/jobs";
 import { createBlobStore } from "@mmiohub/storage";
+import type { Job } from "bullmq";
 import { pino } from "pino";
 import { collectBlobGarbage } from "./blob-gc";
 import { loadWorkerEnv } from "./env";
@@ -54,6 +55,29 @@ const gcTimer = setInterval(() => {
 }, config.BLOB_GC_INTERVAL_MS);
 log.info({ concurrency: config.WORKER_CONCURRENCY }, "worker started");
 
+// Jobs running in this process, so a shutdown that runs out of time can hand them back.
+const active = new Map<string, Job>();
+worker.on("active", (job) => active.set(job.id ?? "", job));
+for (const event of ["completed", "failed"] as const)
+  worker.on(event, (job?: Job) => {
+    if (job) active.delete(job.id ?? "");
+  });
+
+/**
+ * Gives a running job back to the queue at once (another worker starts it without waiting for the
+ * lock to expire). The interrupted run does not count as an attempt: it was stopped, not crashed.
+ * Should this run still commit meanwhile, the next one finds the submission done (saveTraces).
+ */
+async function handBack(job: Job): Promise<void> {
+  const { submissionId } = JOBS.ingest.schema.parse(job.data);
+  await prisma.submission.updateMany({
+    where: { id: submissionId, status: "processing", attempts: { gt: 0 } },
+    data: { attempts: { decrement: 1 } },
+  });
+  await job.moveToWait(job.token);
+  log.info({ submissionId, jobId: job.id }, "shutdown: job handed back to the queue");
+}
+
 let closing = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, async () => {
@@ -61,11 +85,28 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     closing = true;
     clearInterval(timer);
     clearInterval(gcTimer);
-    log.info({ signal }, "shutting down: letting the current job finish");
-    const force = setTimeout(() => process.exit(1), 60_000).unref();
-    await worker.close();
+    log.info(
+      { signal, running: active.size, graceMs: config.SHUTDOWN_GRACE_MS },
+      "shutting down: letting running jobs finish",
+    );
+    // Past the grace and the hand-back, leave whatever still hangs (an unreachable Redis).
+    setTimeout(() => process.exit(1), config.SHUTDOWN_GRACE_MS + 10_000).unref();
+    const closed = worker.close().then(() => true);
+    const finished = await Promise.race([
+      closed,
+      new Promise<false>((resolve) => setTimeout(resolve, config.SHUTDOWN_GRACE_MS, false).unref()),
+    ]);
+    let code = 0;
+    if (!finished) {
+      const results = await Promise.allSettled([...active.values()].map(handBack));
+      for (const r of results)
+        if (r.status === "rejected") {
+          // Its lock expires after JOB_LOCK_MS and the job is handed out again then.
+          log.warn({ err: r.reason }, "shutdown: could not hand a job back");
+          code = 1;
+        }
+    }
     await Promise.allSettled([queue.close(), prisma.$disconnect()]);
-    clearTimeout(force);
-    process.exit(0);
+    process.exit(code);
   });
 }

@@ -26,7 +26,7 @@ export interface SeedTrace {
     architecture?: string;
   }[];
   markers?: string[];
-  registers?: { offset: number; bar?: number; reads?: number; writes?: number }[];
+  registers?: { offset: number; bar?: number; span?: number; reads?: number; writes?: number }[];
   contactEmail?: string;
   hostname?: string;
 }
@@ -110,6 +110,7 @@ export async function seedTrace(
         cardIndex: 0,
         bar: r.bar ?? 0,
         offset: BigInt(r.offset),
+        span: r.span ?? 1,
         reads: BigInt(r.reads ?? 0),
         writes: BigInt(r.writes ?? 0),
         firstEvent: 0n,

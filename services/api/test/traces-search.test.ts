@@ -60,7 +60,11 @@ beforeAll(async () => {
       createdAt: day("2026-10-20"),
       eventCount: 8000,
       cards: [TU117],
-      registers: [{ offset: 0x001704, bar: 1, writes: 1 }],
+      registers: [
+        { offset: 0x001704, bar: 1, writes: 1 },
+        // a framebuffer page, as ingest counts BAR1
+        { offset: 0x200000, bar: 1, span: 4096, writes: 300 },
+      ],
     },
     hidden: {
       description: `${tag} GK107 hidden`,
@@ -129,6 +133,15 @@ describe("GET /api/v1/traces filters", () => {
     ["register=0x001700-0x0017ff", ["tu117", "gk107b", "gk107a"]],
     ["register=0x1700..0x17ff&bar=1", ["tu117"]],
     ["register=0x610000&access=w", ["gk107a"]],
+    // inside the BAR1 page row [0x200000, 0x201000), at its start and its last byte; not past it
+    ["register=0x200abc&bar=1", ["tu117"]],
+    ["register=0x200000", ["tu117"]],
+    ["register=0x200fff", ["tu117"]],
+    ["register=0x201000", []],
+    ["register=0x1ff000-0x1fffff", []],
+    ["register=0x1ff000-0x200000", ["tu117"]],
+    // an exact register row is not widened: 0x1704 is not found from 0x1705
+    ["register=0x1705-0x1710", []],
     ["marker=glxgears", ["gk107a"]],
     ["marker=SUSP", ["gk107b"]],
     ["marker=%3Cscript%3E", ["gt215"]],

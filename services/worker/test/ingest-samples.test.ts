@@ -134,8 +134,11 @@ describe("what is stored for the hand-written GK107 trace", () => {
     // PMC_BOOT_0 read once at event 5 (line 6); PMC_ENABLE read then written (events 7 and 8)
     expect(reg(0, 0)).toMatchObject({ reads: "1", writes: "0", first_event: "5", last_event: "5" });
     expect(reg(0, 0x200)).toMatchObject({ reads: "1", writes: "1", first_event: "7", last_event: "8" });
-    expect(reg(1, 0x1000)).toMatchObject({ reads: "0", writes: "1" });
-    expect(reg(3, 0x10)).toMatchObject({ reads: "0", writes: "1" });
+    expect(reg(0, 0)).toMatchObject({ span: 1 });
+    // BAR1 (framebuffer) and BAR3 (instance memory) are prefetchable: counted per 4 KiB page
+    expect(reg(1, 0x1000)).toMatchObject({ span: 4096, reads: "0", writes: "1" });
+    expect(reg(3, 0x10)).toBeUndefined();
+    expect(reg(3, 0)).toMatchObject({ span: 4096, reads: "0", writes: "1" });
     expect(t.search_text).toContain("GK107 hand");
     expect(t.search_text).toContain("hand-written demo trace start");
     expect(t.validation).toMatchObject({

@@ -3,6 +3,9 @@ import { CHIPSET_FAMILIES } from "@mmiohub/trace";
 import { AppError } from "../errors";
 import type { SearchFacets, SearchFilters, SearchSort, TraceHit } from "../schemas/search";
 
+/** Largest `register_stat.span` the worker writes (a page of a memory aperture). */
+const PAGE_SPAN = 4096;
+
 export interface SearchOptions {
   /** Maintainers may see hidden and withdrawn submissions; nobody else does. */
   includeHidden?: boolean;
@@ -82,7 +85,14 @@ function conditions(f: SearchFilters, includeHidden: boolean): Prisma.Sql[] {
   if (f.valid !== undefined) where.push(sql`t.validation_ok = ${f.valid}`);
   if (f.lost !== undefined) where.push(f.lost ? sql`t.lost_events > 0` : sql`t.lost_events = 0`);
   if (f.register) {
-    const reg = [sql`r.trace_id = t.id`, sql`r."offset" BETWEEN ${f.register.from} AND ${f.register.to}`];
+    // A row stands for `span` bytes from its offset (1, or a 4 KiB page of a memory aperture such
+    // as the framebuffer BAR): it matches when that range meets the searched one. The BETWEEN
+    // keeps the (offset, bar) index usable; no span is larger than PAGE_SPAN.
+    const reg = [
+      sql`r.trace_id = t.id`,
+      sql`r."offset" BETWEEN ${Math.max(0, f.register.from - (PAGE_SPAN - 1))} AND ${f.register.to}`,
+      sql`r."offset" + r.span > ${f.register.from}`,
+    ];
     if (f.bar !== undefined) reg.push(sql`r.bar = ${f.bar}`);
     if (f.access === "r") reg.push(sql`r.reads > 0`);
     if (f.access === "w") reg.push(sql`r.writes > 0`);

@@ -39,6 +39,22 @@ export interface IndexOptions {
   checkpointInterval?: number;
 }
 
+const YIELD_EVERY_MS = 2;
+let lastYield = 0;
+
+/**
+ * Lets the event loop run about every 2 ms of work. Without it the pass runs for long stretches on
+ * microtasks alone (the decoder's output is already buffered), nobody reads the decoder's pipe,
+ * and `xz` stalls on a full pipe: the two then take turns instead of running side by side on two
+ * cores.
+ */
+function breathe(): Promise<void> | undefined {
+  const now = performance.now();
+  if (now - lastYield < YIELD_EVERY_MS) return undefined;
+  lastYield = now;
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /**
  * One pass over a trace's text: parse (the trace core), write the event store to blob storage as
  * it goes, count per-register statistics and follow the annotator's state for checkpoints. Memory
@@ -90,7 +106,7 @@ export async function indexTrace(
         break;
       }
       const { batch, devices } = item;
-      registers.add(batch);
+      registers.add(batch, devices);
       for (let i = 0; i < batch.length; i++) {
         const k = batch.kind[i]!;
         if ((k === EventKind.LOST || k === EventKind.CPU_LOST) && lostTimes.size < 100_000)
@@ -105,6 +121,7 @@ export async function indexTrace(
         tracker.feed(batch, devices, row, until);
         await channel.push(writer.add(batch, row, until));
         row = until;
+        await breathe();
       }
     }
     if (tooLong) throw tooLong;

@@ -1,14 +1,42 @@
-import { EventKind, type TraceBatch } from "@mmiohub/trace";
+import { EventKind, type PciDevice, type TraceBatch } from "@mmiohub/trace";
 
 /** One row of `register_stat`, keyed by device index (the saver turns it into the card index). */
 export interface RegisterStatRow {
   device: number;
   bar: number;
+  /** The register's offset in its BAR, or the start of the page for rows that stand for one. */
   offset: number;
+  /** Bytes of the BAR the row stands for: 1 (one register, at `offset`) or PAGE_BYTES. */
+  span: number;
   reads: number;
   writes: number;
   firstEvent: number;
   lastEvent: number;
+}
+
+/** Accesses to memory apertures are counted per page of this size. */
+export const PAGE_BYTES = 4096;
+const PAGE_LOW = PAGE_BYTES - 1;
+/** NVIDIA's PRAMIN: a 1 MiB window of BAR0 onto VRAM (0x700000-0x7fffff) on every generation. */
+const PRAMIN_START = 0x700000;
+const PRAMIN_END = 0x800000;
+
+const EXACT = 0;
+const PAGED = 1;
+const PAGED_PRAMIN = 2;
+
+/**
+ * How a (device, BAR) is counted. Register spaces are non-prefetchable memory BARs (and I/O
+ * ports): every offset is its own row. A prefetchable memory BAR is a memory aperture (NVIDIA's
+ * BAR1 framebuffer and BAR3 instance memory, AMD's VRAM BAR): a driver clearing or uploading VRAM
+ * through it touches millions of offsets nobody searches for one by one, so it is counted per
+ * 4 KiB page. The same goes for NVIDIA's PRAMIN window inside BAR0.
+ */
+function granularity(d: PciDevice, bar: number): number {
+  const b = d.bars.find((x) => x.index === bar);
+  if (b && b.space === "memory" && b.prefetchable) return PAGED;
+  if (d.vendor === 0x10de && bar === 0) return PAGED_PRAMIN;
+  return EXACT;
 }
 
 const TWO32 = 2 ** 32;
@@ -17,10 +45,11 @@ const TWO32 = 2 ** 32;
 const BAR_SHIFT = 2 ** 40;
 
 /**
- * Per-register access counts (reads, writes, first and last event) by card, BAR and offset.
- * Memory grows with the number of distinct registers, not with the trace: once `maxRegisters`
- * distinct ones were seen, new ones are no longer added (`truncated` says so) — a trace writing
- * the whole framebuffer through BAR1 touches millions of "registers" that nobody searches for.
+ * Per-register access counts (reads, writes, first and last event) by card, BAR and offset;
+ * memory apertures per page (see `granularity`), so a realistic trace stays far below the cap.
+ * Memory grows with the number of distinct rows, not with the trace: once `maxRegisters`
+ * distinct ones were seen, new ones are no longer added (`truncated` says so, and the trace
+ * gets a stored warning).
  */
 export class RegisterStats {
   // Open addressing on typed arrays: a Map keyed by numbers above 2^31 boxes every key (one
@@ -34,10 +63,16 @@ export class RegisterStats {
   private last = new Float64Array(1024);
   private size = 0;
   truncated = false;
+  /** EXACT, PAGED or PAGED_PRAMIN by device * 8 + BAR, for the devices seen so far. */
+  private grain = new Uint8Array(0);
+  private devices: readonly PciDevice[] = [];
 
   constructor(private readonly maxRegisters = 500_000) {}
 
-  add(b: TraceBatch): void {
+  /** Counts the accesses of a batch; `devices` is the trace's device table (PCIDEV lines). */
+  add(b: TraceBatch, devices: readonly PciDevice[]): void {
+    if (devices !== this.devices) this.learn(devices);
+    const grain = this.grain;
     const { kind, device, bar, offsetLo, offsetHi } = b;
     let lastKey = -1;
     let slot = -1;
@@ -48,8 +83,17 @@ export class RegisterStats {
       if (dev < 0 || dev >= 1024) continue;
       const hi = offsetHi[i]!;
       if (hi >= 256) continue;
-      const lo = offsetLo[i]!;
-      const tag = (dev * 8 + bar[i]!) * 256 + hi; // < 2^21
+      const br = bar[i]!;
+      if (br < 0) continue;
+      let lo = offsetLo[i]!;
+      const g = grain[dev * 8 + br];
+      if (
+        g !== undefined &&
+        g !== EXACT &&
+        (g === PAGED || (lo >= PRAMIN_START && lo < PRAMIN_END && hi === 0))
+      )
+        lo -= lo & PAGE_LOW;
+      const tag = (dev * 8 + br) * 256 + hi; // < 2^21
       const key = tag * TWO32 + lo;
       if (key !== lastKey) {
         slot = this.find(key, lo, tag);
@@ -67,6 +111,36 @@ export class RegisterStats {
       else this.writes[slot]!++;
       this.last[slot] = b.start + i;
     }
+  }
+
+  private learn(devices: readonly PciDevice[]): void {
+    this.devices = devices;
+    this.grain = new Uint8Array(Math.min(devices.length, 1024) * 8);
+    devices.forEach((d, dev) => {
+      if (dev >= 1024) return;
+      for (let bar = 0; bar < 8; bar++) this.grain[dev * 8 + bar] = granularity(d, bar);
+    });
+  }
+
+  /** Bytes one row of this device, BAR and offset stands for. */
+  private spanOf(dev: number, bar: number, offset: number): number {
+    const g = this.grain[dev * 8 + bar] ?? EXACT;
+    if (g === PAGED || (g === PAGED_PRAMIN && offset >= PRAMIN_START && offset < PRAMIN_END))
+      return PAGE_BYTES;
+    return 1;
+  }
+
+  /** Devices and BARs counted per page, for the processing notes ("01:00.0 BAR1"). */
+  pagedBars(): string[] {
+    const out: string[] = [];
+    this.devices.forEach((d, dev) => {
+      for (let bar = 0; bar < 8; bar++) {
+        const g = this.grain[dev * 8 + bar];
+        if (g === PAGED) out.push(`${d.slot} BAR${bar}`);
+        else if (g === PAGED_PRAMIN && bar === 0) out.push(`${d.slot} BAR0 PRAMIN window`);
+      }
+    });
+    return out;
   }
 
   private hash(lo: number, tag: number): number {
@@ -133,10 +207,14 @@ export class RegisterStats {
     for (const s of order) {
       const key = this.keys[s]!;
       const cb = Math.floor(key / BAR_SHIFT);
+      const device = Math.floor(cb / 8);
+      const bar = cb % 8;
+      const offset = key - cb * BAR_SHIFT;
       yield {
-        device: Math.floor(cb / 8),
-        bar: cb % 8,
-        offset: key - cb * BAR_SHIFT,
+        device,
+        bar,
+        offset,
+        span: this.spanOf(device, bar, offset),
         reads: this.reads[s]!,
         writes: this.writes[s]!,
         firstEvent: this.first[s]!,

@@ -26,6 +26,8 @@ export interface Decompressed {
 // multi-block files) against 25-53 MB/s for lzma-native, and lzma-native ignores backpressure (a
 // 2 GiB bomb drove it to 898 MB RSS before a guard could stop it). Through a pipe, the child stops
 // when we stop reading, so memory stays bounded, and its own memory limit caps hostile headers.
+const DECODED_BUFFER_BYTES = 4 << 20;
+
 const PROGRAMS: Record<"xz" | "bzip2" | "zstd", string[]> = {
   xz: ["xz", "-dc", "-T0", "--memlimit-decompress=1GiB"],
   bzip2: ["bzip2", "-dc"],
@@ -102,7 +104,11 @@ export function decompress(source: Readable, kind: Compression): Decompressed {
     });
   });
   done.catch(() => {});
-  const stream = child.stdout;
+  // A few MB of decoded text buffered on our side: each turn of the event loop empties the pipe, so
+  // the decoder runs ahead while the parse is busy instead of waiting on a full 64 KB pipe.
+  const stream = new PassThrough({ highWaterMark: DECODED_BUFFER_BYTES });
+  child.stdout.on("error", (err) => stream.destroy(err));
+  child.stdout.pipe(stream);
   // The reader gave up before the end (a limit tripped): stop the decoder too.
   stream.on("close", () => {
     if (!stream.readableEnded && child.exitCode === null) stop();

@@ -225,10 +225,10 @@ export async function saveTraces(
       await copyRows(
         client,
         "register_stat",
-        ["trace_id", "card_index", "bar", "offset", "reads", "writes", "first_event", "last_event"],
+        ["trace_id", "card_index", "bar", "offset", "span", "reads", "writes", "first_event", "last_event"],
         (function* () {
           for (const r of regs)
-            yield [id, r.card, r.bar, r.offset, r.reads, r.writes, r.firstEvent, r.lastEvent];
+            yield [id, r.card, r.bar, r.offset, r.span, r.reads, r.writes, r.firstEvent, r.lastEvent];
         })(),
       );
     }

@@ -130,12 +130,19 @@ export async function readSubmission(
         });
         written.push(indexed.eventStore.key);
         const s = indexed.summary;
+        const paged = indexed.registers.pagedBars();
         notes.add(
           "index",
           true,
           performance.now() - t1,
-          `${member.name}: ${s.events} events (${s.accesses.total} accesses) in ${s.bytes} bytes; event store ${indexed.eventStore.size} bytes, ${indexed.eventStore.meta.blockCount} blocks, ${indexed.eventStore.meta.checkpointCount} checkpoints; ${indexed.registers.count} registers`,
-          { member: member.name, parserVersion: ctx.parserVersion, rnndbVersion: ctx.rnndbVersion() },
+          `${member.name}: ${s.events} events (${s.accesses.total} accesses) in ${s.bytes} bytes; event store ${indexed.eventStore.size} bytes, ${indexed.eventStore.meta.blockCount} blocks, ${indexed.eventStore.meta.checkpointCount} checkpoints; ${indexed.registers.count} register statistics rows${paged.length ? ` (per 4 KiB page: ${paged.join(", ")})` : ""}${indexed.registers.truncated ? " (truncated at the cap)" : ""}`,
+          {
+            member: member.name,
+            parserVersion: ctx.parserVersion,
+            rnndbVersion: ctx.rnndbVersion(),
+            registersPerPage: paged,
+            registersTruncated: indexed.registers.truncated,
+          },
         );
         traces.push({
           member: member.name,

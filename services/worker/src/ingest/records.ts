@@ -110,6 +110,7 @@ export function buildRecords(
             card,
             bar: r.bar,
             offset: r.offset,
+            span: r.span,
             reads: r.reads,
             writes: r.writes,
             firstEvent: r.firstEvent,

@@ -28,6 +28,15 @@ export interface PutResult {
  */
 export interface BlobStore {
   put(source: AsyncIterable<Uint8Array> | Readable, options?: PutOptions): Promise<PutResult>;
+  /**
+   * Takes over a finished local file whose sha256 and size the caller has already computed (a
+   * completed resumable upload, verified against its declared checksum), without hashing or
+   * copying it again where the backend allows: a rename into place (local directory, same file
+   * system), an upload straight under its content key (S3). The file is gone afterwards, moved in
+   * or removed when the blob already existed. The caller vouches for the key: a wrong one would
+   * store bytes under another content's name.
+   */
+  adopt(path: string, blob: { key: BlobKey; size: number }): Promise<PutResult>;
   /** Streams the blob, optionally a byte range [start, end] inclusive. */
   get(key: BlobKey, range?: { start: number; end?: number }): Promise<Readable>;
   size(key: BlobKey): Promise<number | null>;

@@ -1,4 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { rm, stat } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import {
   AbortMultipartUploadCommand,
@@ -137,6 +139,64 @@ export class S3BlobStore implements BlobStore {
     } finally {
       await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: tmpKey })).catch(() => {});
     }
+  }
+
+  /**
+   * The key is known, so the file goes straight under it (multipart, one part in memory at a time):
+   * no temporary object and no server-side copy. An unfinished multipart upload is invisible, so
+   * readers still never see a partial blob.
+   */
+  async adopt(path: string, blob: { key: BlobKey; size: number }): Promise<PutResult> {
+    const Key = this.objectKey(blob.key);
+    const s = await stat(path);
+    if (!s.isFile() || s.size !== blob.size)
+      throw new Error(`adopt: ${path} is not a file of ${blob.size} bytes (found ${s.size})`);
+    if ((await this.size(blob.key)) !== null) {
+      await rm(path, { force: true });
+      return { key: blob.key, size: blob.size, created: false };
+    }
+    if (blob.size <= this.partSize) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of createReadStream(path)) chunks.push(chunk as Buffer);
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: Buffer.concat(chunks) }));
+    } else {
+      const { UploadId } = await this.client.send(
+        new CreateMultipartUploadCommand({ Bucket: this.bucket, Key }),
+      );
+      const parts: { ETag?: string; PartNumber: number }[] = [];
+      try {
+        for (let start = 0, PartNumber = 1; start < blob.size; start += this.partSize, PartNumber++) {
+          const chunks: Buffer[] = [];
+          const end = Math.min(start + this.partSize, blob.size) - 1;
+          for await (const chunk of createReadStream(path, { start, end })) chunks.push(chunk as Buffer);
+          const r = await this.client.send(
+            new UploadPartCommand({
+              Bucket: this.bucket,
+              Key,
+              UploadId,
+              PartNumber,
+              Body: Buffer.concat(chunks),
+            }),
+          );
+          parts.push({ ETag: r.ETag, PartNumber });
+        }
+        await this.client.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: this.bucket,
+            Key,
+            UploadId,
+            MultipartUpload: { Parts: parts },
+          }),
+        );
+      } catch (err) {
+        await this.client
+          .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId }))
+          .catch(() => {});
+        throw err;
+      }
+    }
+    await rm(path, { force: true });
+    return { key: blob.key, size: blob.size, created: true };
   }
 
   private async copy(from: string, to: string, size: number): Promise<void> {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -95,6 +95,40 @@ describe.each(backends)("BlobStore on %s", (_name, make) => {
     }
     await expect(store.put(failing())).rejects.toThrow("connection reset");
     expect(await all(store)).toEqual([]);
+  });
+
+  it("adopts a finished local file under its already-computed sha256 (multipart on S3), moving it", async () => {
+    const store = await make();
+    const dir = await mkdtemp(join(tmpdir(), "mmiohub-adopt-"));
+    const big = Buffer.alloc(11 * 1024 * 1024 + 77);
+    for (let i = 0; i < big.length; i += 4096) big.writeUInt32LE(i ^ 0x5a5a5a5a, i);
+    const file = join(dir, "upload.part");
+    await writeFile(file, big);
+    const adopted = await store.adopt(file, { key: sha(big), size: big.length });
+    expect(adopted).toEqual({ key: sha(big), size: big.length, created: true });
+    expect(await stat(file).catch(() => null)).toBeNull();
+    expect((await buffer(await store.get(adopted.key))).equals(big)).toBe(true);
+    expect(await text(await store.get(adopted.key, { start: 4, end: 7 }))).toBe(
+      big.subarray(4, 8).toString(),
+    );
+
+    // The same bytes again: nothing new is stored and the file is still taken away.
+    await writeFile(file, big);
+    expect((await store.adopt(file, { key: sha(big), size: big.length })).created).toBe(false);
+    expect(await stat(file).catch(() => null)).toBeNull();
+
+    // A small file, a wrong size and a key that is no sha256: refused, nothing stored.
+    await writeFile(file, "small blob");
+    expect(await store.adopt(file, { key: sha("small blob"), size: 10 })).toEqual({
+      key: sha("small blob"),
+      size: 10,
+      created: true,
+    });
+    expect(await text(await store.get(sha("small blob")))).toBe("small blob");
+    await writeFile(file, "twelve bytes");
+    await expect(store.adopt(file, { key: sha("twelve bytes"), size: 13 })).rejects.toThrow("13 bytes");
+    await expect(store.adopt(file, { key: "../../etc/passwd", size: 12 })).rejects.toThrow(BlobNotFoundError);
+    expect((await all(store)).sort()).toEqual([sha(big), sha("small blob")].sort());
   });
 
   it("refuses keys that are not sha256 hex, so no path escapes the store", async () => {

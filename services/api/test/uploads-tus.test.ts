@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { readdir } from "node:fs/promises";
+import { readdir, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -126,6 +126,36 @@ describe("tus protocol", () => {
     expect(await api.storage.size(sha256(data))).toBeNull();
     expect(await api.prisma.submission.count({ where: { archiveSha256: sha256(data) } })).toBe(0);
     expect((await head(api.app, path)).statusCode).toBe(404);
+  });
+
+  it("moves the finished file into storage (no copy left) and survives a crash right after the move", async () => {
+    const data = payload(200_000);
+    const created = await createUpload(api.app, data);
+    const path = pathOf(String(created.headers.location));
+    const id = path.split("/").pop()!;
+    const files = new UploadFiles(api.storageDir);
+    expect((await patch(api.app, path, 0, data.subarray(0, 50_000))).statusCode).toBe(204);
+    // As a process killed between the move into blob storage and the submission leaves it: the
+    // whole file stored under its sha256, the offset at the end, no part file, no submission.
+    await writeFile(files.pathOf(id), data);
+    await api.storage.adopt(files.pathOf(id), { key: sha256(data), size: data.length });
+    expect(existsSync(files.pathOf(id))).toBe(false);
+    await api.prisma.upload.update({ where: { id }, data: { offset: BigInt(data.length) } });
+    const last = await patch(api.app, path, data.length, Buffer.alloc(0));
+    expect(last.statusCode, last.body).toBe(204);
+    const submissionId = String(last.headers["mmiohub-submission"]);
+    const row = await api.prisma.submission.findUniqueOrThrow({ where: { id: submissionId } });
+    expect(row.archiveSha256).toBe(sha256(data));
+    expect(Number(row.archiveSize)).toBe(data.length);
+
+    // The normal path: the part file itself becomes the blob.
+    const other = payload(120_000);
+    const made = await createUpload(api.app, other);
+    const otherPath = pathOf(String(made.headers.location));
+    const done = await patch(api.app, otherPath, 0, other);
+    expect(done.statusCode, done.body).toBe(204);
+    expect(existsSync(files.pathOf(otherPath.split("/").pop()!))).toBe(false);
+    expect(await api.storage.size(sha256(other))).toBe(other.length);
   });
 
   it("answers the same bytes uploaded again with the existing submission", async () => {

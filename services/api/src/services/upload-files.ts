@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, open, readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
@@ -68,8 +69,23 @@ export class UploadFiles {
     return { written, ...(error !== undefined ? { error } : {}), ...(tooMuch ? { tooMuch } : {}) };
   }
 
+  /** sha256 (hex) and size of the first `length` bytes of the part file, read where it lies. */
+  async sha256(id: string, length: number): Promise<{ sha256: string; size: number }> {
+    const hash = createHash("sha256");
+    let size = 0;
+    for await (const chunk of this.read(id, length)) {
+      hash.update(chunk as Buffer);
+      size += (chunk as Buffer).length;
+    }
+    return { sha256: hash.digest("hex"), size };
+  }
+
   read(id: string, length: number): Readable {
-    return createReadStream(this.pathOf(id), { start: 0, end: Math.max(length - 1, 0) });
+    return createReadStream(this.pathOf(id), {
+      start: 0,
+      end: Math.max(length - 1, 0),
+      highWaterMark: 1 << 20,
+    });
   }
 
   async delete(id: string): Promise<void> {

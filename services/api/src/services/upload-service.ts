@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { PrismaClient, Upload } from "@mmiohub/db";
-import type { BlobStore } from "@mmiohub/storage";
+import type { BlobStore, PutResult } from "@mmiohub/storage";
 import type { Queue } from "bullmq";
 import type { FastifyBaseLogger } from "fastify";
 import { AppError } from "../errors";
@@ -164,35 +164,38 @@ export async function appendChunk(
 }
 
 /**
- * Turns a complete upload into a submission: the bytes go into blob storage while being hashed,
- * and only when the hash is the declared sha256 does a submission exist. A mismatch keeps nothing.
- * Safe to repeat (a lost answer, a crash between the steps): the same bytes give the same blob and
- * the same submission.
+ * Turns a complete upload into a submission. The part file is hashed where it lies (reading only),
+ * and only when the hash is the declared sha256 is it moved into blob storage (`adopt`: a rename on
+ * a local store, no second copy of the bytes) and does a submission exist. A mismatch keeps
+ * nothing. Safe to repeat (a lost answer, a crash between the steps): when the part file is
+ * already gone but its blob is stored, the submission is made from that blob.
  */
 export async function finishUpload(deps: UploadDeps, row: Upload): Promise<FinishedUpload> {
   if (row.submissionId !== null) return { submissionId: row.submissionId, created: false };
   const meta = row.metadata as UploadMetadata;
   const length = Number(row.length);
-  let blob: Awaited<ReturnType<BlobStore["put"]>>;
-  try {
-    blob = await deps.storage.put(deps.files.read(row.id, length), { maxBytes: length });
-  } catch (err) {
-    // Another request finished it first and removed the partial file.
-    const again = await deps.db.upload.findUnique({ where: { id: row.id } });
-    if ((err as NodeJS.ErrnoException).code === "ENOENT" && again?.submissionId) {
-      return { submissionId: again.submissionId, created: false };
-    }
+  let blob: Pick<PutResult, "key" | "size">;
+  const hashed = await deps.files.sha256(row.id, length).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === "ENOENT") return null;
     throw err;
-  }
-  if (blob.key !== meta.sha256 || blob.size !== length) {
-    if (blob.created && (await deps.db.submission.count({ where: { archiveSha256: blob.key } })) === 0) {
-      await deps.storage.delete(blob.key);
+  });
+  if (hashed === null) {
+    // Another request finished it first, or a crash came right after the move into storage.
+    const again = await deps.db.upload.findUnique({ where: { id: row.id } });
+    if (again?.submissionId) return { submissionId: again.submissionId, created: false };
+    if ((await deps.storage.size(meta.sha256)) !== length) {
+      throw new AppError("UPLOAD_GONE", `the bytes of upload ${row.id} are gone; start a new upload`);
     }
-    await removeUpload(deps, row.id);
-    throw new AppError(
-      "CHECKSUM_MISMATCH",
-      `the uploaded bytes have sha256 ${blob.key}, not the declared ${meta.sha256}; nothing was kept, upload again`,
-    );
+    blob = { key: meta.sha256, size: length };
+  } else {
+    if (hashed.sha256 !== meta.sha256 || hashed.size !== length) {
+      await removeUpload(deps, row.id);
+      throw new AppError(
+        "CHECKSUM_MISMATCH",
+        `the uploaded bytes have sha256 ${hashed.sha256}, not the declared ${meta.sha256}; nothing was kept, upload again`,
+      );
+    }
+    blob = await deps.storage.adopt(deps.files.pathOf(row.id), { key: hashed.sha256, size: length });
   }
   const fields = uploadFields.parse({
     description: meta.description,

@@ -27,18 +27,44 @@ const app = await buildApp(
     trustProxy: config.TRUST_PROXY,
   },
 );
+// Requests whose handler has not answered yet. Closing a connection does not stop its handler (a
+// cut tus chunk still records the bytes that arrived); onSend is reached either way.
+const inFlight = new Set<object>();
+app.addHook("onRequest", async (request) => {
+  inFlight.add(request);
+});
+app.addHook("onSend", async (request, _reply, payload) => {
+  inFlight.delete(request);
+  return payload;
+});
 await app.listen({ host: config.HOST, port: config.PORT });
 
+/**
+ * SIGTERM: stop accepting connections and let in-flight requests finish for SHUTDOWN_GRACE_MS
+ * (fastify's close waits for them; idle keep-alive connections are closed at once). Past the
+ * grace, the remaining connections are closed: an upload cut there is not acknowledged, and a
+ * resumable one keeps the bytes that arrived (the process waits, bounded, for their handlers).
+ */
 let closing = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, async () => {
     if (closing) return;
     closing = true;
-    app.log.info({ signal }, "shutting down: finishing in-flight requests");
-    const timer = setTimeout(() => process.exit(1), 30_000).unref();
-    await app.close();
+    app.log.info(
+      { signal, graceMs: config.SHUTDOWN_GRACE_MS },
+      "shutting down: finishing in-flight requests",
+    );
+    setTimeout(() => process.exit(1), config.SHUTDOWN_GRACE_MS + 10_000).unref();
+    const closed = app.close().then(() => true);
+    const wait = (ms: number) => new Promise<false>((resolve) => setTimeout(resolve, ms, false).unref());
+    if (!(await Promise.race([closed, wait(config.SHUTDOWN_GRACE_MS)]))) {
+      app.log.warn("shutdown: grace period over, closing the remaining connections");
+      app.server.closeAllConnections();
+      const until = Date.now() + 5_000;
+      while (inFlight.size > 0 && Date.now() < until) await wait(50);
+      await Promise.race([closed, wait(Math.max(0, until - Date.now()))]);
+    }
     await Promise.allSettled([queue.close(), prisma.$disconnect()]);
-    clearTimeout(timer);
     process.exit(0);
   });
 }

@@ -1,0 +1,43 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { type AddressInfo, createServer } from "node:net";
+import { join } from "node:path";
+import { REPO, waitFor } from "./helpers";
+
+export type ApiProcess = ChildProcess & { base: string; output: () => string };
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** The real API process (src/server.ts), as deployed, on a port of its own; resolves once healthy. */
+export async function startApiProcess(env: Record<string, string>): Promise<ApiProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "services/api/src/server.ts")], {
+    cwd: REPO,
+    env: { ...process.env, LOG_LEVEL: "info", HOST: "127.0.0.1", PORT: String(port), ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (d) => (output += d));
+  child.stderr?.on("data", (d) => (output += d));
+  const api = Object.assign(child, { base: `http://127.0.0.1:${port}`, output: () => output });
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`the API exited: ${output}`);
+      const res = await fetch(`${api.base}/health`).catch(() => undefined);
+      return res?.ok ? true : undefined;
+    },
+    60_000,
+    "the API process to answer /health",
+  );
+  return api;
+}
+
+export const exitOf = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) =>
+    child.exitCode !== null ? resolve(child.exitCode) : child.once("exit", (code) => resolve(code)),
+  );

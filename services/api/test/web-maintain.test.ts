@@ -106,9 +106,41 @@ describe("maintainer views", () => {
     const job = await api.queue.getJob(`ingest-${other.submissionId}`);
     expect(job?.data).toEqual({ submissionId: other.submissionId });
 
+    // One reprocess function behind the page button and the API: while the submission waits for
+    // ingest, both answer 409 and queue nothing more.
+    const busy = await act("reprocess");
+    expect(busy.statusCode).toBe(409);
+    expect(busy.body).toContain(`submission ${other.submissionId} is received: it is being ingested now`);
+    const maintainerToken = decodeURIComponent(maintainerCookie.split("=")[1]!);
+    const apiBusy = await api.app.inject({
+      method: "POST",
+      url: `/api/v1/submissions/${other.submissionId}/reprocess`,
+      headers: { authorization: `Bearer ${maintainerToken}` },
+    });
+    expect(apiBusy.statusCode).toBe(409);
+    expect(apiBusy.json().error.code).toBe("SUBMISSION_BUSY");
+    expect((await api.queue.getJobCounts("waiting")).waiting).toBe(1);
+
+    // Withdrawn: 410 Gone in the pages as in the API, with a page that says what happened.
     await act("withdraw");
-    expect((await request("GET", `/t/${other.traceId}`)).statusCode).toBe(404);
-    expect((await request("GET", `/api/v1/traces/${other.traceId}/events`)).statusCode).toBe(404);
+    for (const url of [`/t/${other.traceId}`, `/t/${other.traceId}/e/0-5`, `/s/${other.submissionId}`]) {
+      const gone = await request("GET", url);
+      expect(gone.statusCode, url).toBe(410);
+      expect(gone.headers["content-type"]).toBe("text/html; charset=utf-8");
+      expect(gone.body).toContain("<h1>Withdrawn</h1>");
+      expect(gone.body).toContain("was withdrawn by its uploader or a maintainer");
+      expect(gone.body).toContain("Its uploader or a maintainer withdrew it");
+      expect((await request("GET", url, { cookie: maintainerCookie })).statusCode, url).toBe(200);
+    }
+    for (const url of [
+      `/api/v1/traces/${other.traceId}/events`,
+      `/api/v1/traces/${other.traceId}/log`,
+      `/api/v1/submissions/${other.submissionId}`,
+    ]) {
+      const gone = await request("GET", url);
+      expect(gone.statusCode, url).toBe(410);
+      expect(gone.json().error.code).toBe("SUBMISSION_WITHDRAWN");
+    }
     expect((await act("explode")).statusCode).toBe(400);
     const offsite = await request("POST", `/s/${other.submissionId}/maintain`, {
       cookie: maintainerCookie,
@@ -147,6 +179,7 @@ describe("the uploader's manage page", () => {
 
     const withdrawn = await request("POST", url, { body: { token, action: "withdraw" } });
     expect(withdrawn.body).toContain("Withdrawn");
-    expect((await request("GET", `/t/${owned.traceId}`)).statusCode).toBe(404);
+    expect((await request("GET", `/t/${owned.traceId}`)).statusCode).toBe(410);
+    expect((await request("GET", `/s/${owned.submissionId}`)).statusCode).toBe(410);
   });
 });

@@ -1,9 +1,8 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { AppError } from "../errors";
 import { isMaintainer, manageTokenMatches } from "../services/auth-tokens";
-import { reprocessSubmission } from "../services/pages-maintain";
 import { pageAuth, SESSION_COOKIE, sameOrigin, tokenAuth } from "../services/pages-session";
-import { updateSubmission, withdrawSubmission } from "../services/submission-manage";
+import { reprocessSubmission, updateSubmission, withdrawSubmission } from "../services/submission-manage";
 import type { Html } from "../views/html";
 import { loginPage, managePage } from "../views/maintain-pages";
 

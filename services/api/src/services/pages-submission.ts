@@ -1,8 +1,10 @@
 import type { Db } from "@mmiohub/db";
+import { requirePublic } from "./submission-access";
 
 /**
  * What the public submission page shows: status, archive, description and its traces. Only public
- * columns are selected, so a protected field cannot reach the page by accident.
+ * columns are selected, so a protected field cannot reach the page by accident. Null when there is
+ * none; unless `includeHidden` (maintainers), a hidden one is a 404 and a withdrawn one a 410.
  */
 export async function loadSubmissionPage(db: Db, id: string, includeHidden = false) {
   const s = await db.submission.findUnique({
@@ -30,7 +32,8 @@ export async function loadSubmissionPage(db: Db, id: string, includeHidden = fal
       },
     },
   });
-  if (!s || (!includeHidden && (s.hidden || s.withdrawnAt))) return null;
+  if (!s) return null;
+  if (!includeHidden) requirePublic(s, `submission ${id}`);
   return s;
 }
 export type SubmissionPageData = NonNullable<Awaited<ReturnType<typeof loadSubmissionPage>>>;

@@ -1,6 +1,10 @@
 import type { Db } from "@mmiohub/db";
+import { requirePublic } from "./submission-access";
 
-/** A trace with what its pages need; null when there is none or it is not public (maintainers: `includeHidden`). */
+/**
+ * A trace with what its pages need; null when there is none. Unless `includeHidden` (maintainers),
+ * a hidden one is a 404 and a withdrawn one a 410, as in the submissions API.
+ */
 export async function loadPublicTrace(db: Db, id: string, includeHidden = false) {
   const t = await db.trace.findUnique({
     where: { id },
@@ -11,7 +15,8 @@ export async function loadPublicTrace(db: Db, id: string, includeHidden = false)
       markers: { orderBy: { seq: "asc" }, take: 1000 },
     },
   });
-  if (!t || (!includeHidden && (t.submission.hidden || t.submission.withdrawnAt))) return null;
+  if (!t) return null;
+  if (!includeHidden) requirePublic(t.submission, `trace ${id}`);
   return t;
 }
 export type PublicTrace = NonNullable<Awaited<ReturnType<typeof loadPublicTrace>>>;

@@ -20,13 +20,21 @@ export function accessOf(auth: Auth, s: OwnedSubmission): SubmissionAccess {
   return "public";
 }
 
+/**
+ * What the public may see, the same for the JSON API and the pages: a hidden submission (and its
+ * traces) does not exist for them (404); a withdrawn one existed and is gone on purpose (410 Gone),
+ * which tells a reader of an old link what happened instead of "no such thing".
+ */
+export function requirePublic(s: { hidden: boolean; withdrawnAt: Date | null }, what: string): void {
+  if (s.hidden) throw new AppError("NOT_FOUND", `no ${what}`);
+  if (s.withdrawnAt)
+    throw new AppError("SUBMISSION_WITHDRAWN", `${what} was withdrawn by its uploader or a maintainer`);
+}
+
 /** Hidden submissions do not exist for the public; withdrawn ones are gone. Owners and maintainers still see both. */
 export function requireVisible(auth: Auth, s: OwnedSubmission): SubmissionAccess {
   const access = accessOf(auth, s);
-  if (access !== "public") return access;
-  if (s.hidden) throw new AppError("NOT_FOUND", `no submission ${s.id}`);
-  if (s.withdrawnAt)
-    throw new AppError("SUBMISSION_WITHDRAWN", `submission ${s.id} was withdrawn by its uploader`);
+  if (access === "public") requirePublic(s, `submission ${s.id}`);
   return access;
 }
 

@@ -1,6 +1,7 @@
 import type { Db } from "@mmiohub/db";
 import { JOBS } from "@mmiohub/jobs";
 import type { Queue } from "bullmq";
+import { AppError } from "../errors";
 
 /**
  * Changes an owner or maintainer may make. A new description also refreshes the free-text search
@@ -34,23 +35,28 @@ export async function withdrawSubmission(db: Db, id: string): Promise<void> {
 
 /**
  * Runs ingest again for one finished submission (after a parser or register database update), as
- * the worker's `reprocess` command does: back to `received`, then a fresh job. A submission still
- * being ingested is left alone. False when there was nothing to do.
+ * the worker's `reprocess` command does: back to `received`, then a fresh job. Trace ids are kept
+ * by the worker, so permanent links survive. The one implementation behind the API's
+ * `POST .../reprocess` and the maintainers' page button: a submission still being ingested is left
+ * alone and answers SUBMISSION_BUSY (409) in both.
  */
-export async function reprocessSubmission(db: Db, queue: Queue, id: string): Promise<boolean> {
+export async function reprocessSubmission(db: Db, queue: Queue, id: string): Promise<void> {
   const { count } = await db.submission.updateMany({
     where: { id, status: { in: ["done", "failed"] } },
     data: { status: "received", attempts: 0, reasonCode: null, reason: null, finishedAt: null },
   });
-  if (count === 0) return false;
+  if (count === 0) {
+    const s = await db.submission.findUnique({ where: { id }, select: { status: true } });
+    if (!s) throw new AppError("NOT_FOUND", `no submission ${id}`);
+    throw new AppError("SUBMISSION_BUSY", `submission ${id} is ${s.status}: it is being ingested now`);
+  }
   const payload = { submissionId: id };
   const jobId = JOBS.ingest.jobId(payload);
   // The previous run's job is kept for a while under the same id; it would swallow a new add.
-  const previous = await queue.getJob(jobId);
+  const previous = await queue.getJob(jobId).catch(() => undefined);
   if (previous && !["waiting", "active", "delayed", "prioritized"].includes(await previous.getState())) {
     await previous.remove().catch(() => {});
   }
   // If Redis is down the worker's sweep enqueues it later: the row says what to do.
   await queue.add("ingest", payload, { jobId }).catch(() => {});
-  return true;
 }

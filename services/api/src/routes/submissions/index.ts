@@ -159,9 +159,7 @@ export const submissionRoutes: FastifyPluginAsyncZod = async (app) => {
       if (!isMaintainer(request.auth))
         throw new AppError("FORBIDDEN", "only maintainers reprocess submissions");
       const s = await load(request.params.id);
-      if (!(await reprocessSubmission(prisma, queue, s.id))) {
-        throw new AppError("SUBMISSION_BUSY", `submission ${s.id} is ${s.status}: it is being ingested now`);
-      }
+      await reprocessSubmission(prisma, queue, s.id);
       request.log.info({ submissionId: s.id }, "reprocess requested");
       return reply.status(202).send(toView(await load(s.id), "maintainer", urlOf));
     },

@@ -1,0 +1,431 @@
+// API speed and memory over loopback, the API in its own process (services/api/src/server.ts):
+//   (a) search: a mix of search URLs at 20 concurrent clients, beside GET /health (the server's floor);
+//   (b) a 500-event annotated page at a random offset of the 20M-event trace (JSON API and the
+//       sequence web page), for each checkpoint interval the trace was indexed with;
+//   (c) a 1 GB upload, multipart and tus (one PATCH, and 8 MiB PATCHes as the capture agent
+//       sends), MB/s and the API's RSS growth (sampled from /proc every 20 ms).
+//
+//   npx tsx bench/src/api.bench.ts [--dir /tmp/mmiohub-api-bench] [--duration 15] [--connections 20]
+//       [--small 1000] [--big-size 860M] [--intervals 65536,4096] [--upload-size 1G]
+//       [--only search,events,upload]
+//
+// The first run prepares everything under --dir (a database `mmiohub_api_bench`, blobs, the big
+// trace text): see api-fixtures.ts. Later runs reuse it. Nothing here asserts a time.
+
+import { createHash, randomBytes } from "node:crypto";
+import { once } from "node:events";
+import {
+  closeSync,
+  createReadStream,
+  existsSync,
+  openSync,
+  readFileSync,
+  statSync,
+  writeSync,
+} from "node:fs";
+import { rm } from "node:fs/promises";
+import { request } from "node:http";
+import { loadavg } from "node:os";
+import { join } from "node:path";
+import autocannon from "autocannon";
+import {
+  benchPaths,
+  benchQuery,
+  MARKERS,
+  type Prepared,
+  postMultipart,
+  prepare,
+  startApiProcess,
+} from "./api-fixtures";
+import { parseSize } from "./generate-trace";
+
+interface LoadResult {
+  requests: number;
+  rps: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  non2xx: number;
+  errors: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** `connections` clients for `seconds`, each request's path from `nextPath`; exact latencies kept. */
+async function load(
+  url: string,
+  nextPath: () => string,
+  connections: number,
+  seconds: number,
+): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let non2xx = 0;
+  const instance = autocannon({
+    url,
+    connections,
+    duration: seconds,
+    requests: [{ method: "GET", setupRequest: (req) => ({ ...req, path: nextPath() }) }],
+  });
+  instance.on("response", (_client, statusCode, _bytes, responseTime) => {
+    if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
+    else non2xx++;
+  });
+  const result = await instance;
+  latencies.sort((a, b) => a - b);
+  return {
+    requests: latencies.length + non2xx,
+    rps: (latencies.length + non2xx) / seconds,
+    p50: percentile(latencies, 50),
+    p90: percentile(latencies, 90),
+    p99: percentile(latencies, 99),
+    max: latencies[latencies.length - 1] ?? Number.NaN,
+    non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+const ms = (n: number) => n.toFixed(1);
+function row(label: string, r: LoadResult): string {
+  return `| ${label} | ${r.requests} | ${r.rps.toFixed(0)} | ${ms(r.p50)} | ${ms(r.p90)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.non2xx} | ${r.errors} |`;
+}
+const HEAD =
+  "| requests of | count | req/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx | errors |\n|---|---|---|---|---|---|---|---|---|";
+
+const pick = <T>(list: readonly T[]): T => list[Math.floor(Math.random() * list.length)]!;
+
+/** Search URLs people would share: each filter, some combined, facets always computed. */
+async function searchMix(databaseUrl: string): Promise<Record<string, string[]>> {
+  const cards = await benchQuery<{
+    pci: string;
+    code_name: string | null;
+    chipset: number | null;
+    family: string | null;
+  }>(
+    databaseUrl,
+    `SELECT DISTINCT lpad(to_hex(vendor_id), 4, '0') || ':' || lpad(to_hex(device_id), 4, '0') AS pci,
+            code_name, chipset, family FROM trace_card WHERE vendor_id = 4318`,
+  );
+  const drivers = await benchQuery<{ v: string }>(
+    databaseUrl,
+    "SELECT DISTINCT driver_version AS v FROM submission WHERE driver_version IS NOT NULL",
+  );
+  const q = (params: Record<string, string>) => `/api/v1/traces?${new URLSearchParams(params)}`;
+  const registers = ["0x000100", "0x001700", "0x009400", "0x002254", "0x610010", "0x000000", "0x400700"];
+  const ranges = ["0x001700-0x0017ff", "0x009400-0x00941f", "0x610000-0x61ffff", "0x100c80-0x100cff"];
+  return {
+    home: [q({})],
+    pci: cards.map((c) => q({ pci: c.pci })),
+    chipset: cards.flatMap((c) => [
+      ...(c.code_name ? [q({ chipset: c.code_name })] : []),
+      ...(c.chipset !== null ? [q({ chipset: `0x${c.chipset.toString(16)}` })] : []),
+    ]),
+    family: [...new Set(cards.map((c) => c.family).filter((f) => f !== null))].flatMap((f) => [
+      q({ family: f }),
+      q({ family: f, sort: "most_events" }),
+    ]),
+    driver: drivers.map((d) => q({ driver: d.v })),
+    register: [
+      ...registers.map((r) => q({ register: r })),
+      ...ranges.map((r) => q({ register: r, access: "w" })),
+      ...registers.map((r) => q({ register: r, bar: "0", access: "r" })),
+    ],
+    marker: MARKERS.map((m) => q({ marker: m.split(" ")[0]! })),
+    q: ["glxgears", "modeset", "suspend", "GA104", "nouveau", "compute", "hotplug"].map((w) => q({ q: w })),
+    combined: cards
+      .slice(0, 8)
+      .flatMap((c) => [
+        q({ pci: c.pci, register: "0x001700", lost: "no" }),
+        q({ family: c.family ?? "NVE0", kernel: "6.1", sort: "oldest" }),
+        q({ chipset: c.code_name ?? "GK107", driver: "nvidia", marker: "modeset" }),
+      ]),
+  };
+}
+
+interface UploadFigures {
+  label: string;
+  seconds: number;
+  mbPerSecond: number;
+  rssBeforeMb: number;
+  rssPeakMb: number;
+  status: string;
+}
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+/** Samples the API's RSS while `work` runs. */
+async function withRss<T>(
+  pid: number,
+  work: () => Promise<T>,
+): Promise<{ value: T; before: number; peak: number }> {
+  const before = rssMb(pid);
+  let peak = before;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, rssMb(pid));
+  }, 20);
+  try {
+    const value = await work();
+    peak = Math.max(peak, rssMb(pid));
+    return { value, before, peak };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+function send(
+  url: string,
+  method: string,
+  headers: Record<string, string | number>,
+  body?: { file: string; start: number; end: number },
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => (text += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+    });
+    req.on("error", reject);
+    if (!body) {
+      req.end();
+      return;
+    }
+    (async () => {
+      for await (const chunk of createReadStream(body.file, {
+        start: body.start,
+        end: body.end - 1,
+        highWaterMark: 1 << 20,
+      })) {
+        if (!req.write(chunk)) await once(req, "drain");
+      }
+      req.end();
+    })().catch(reject);
+  });
+}
+
+/** A 1 GB file of random bytes, its first 32 bytes made new for every run (so no upload is a duplicate). */
+function uploadFile(dir: string, size: number): { path: string; sha256: Promise<string> } {
+  const path = join(dir, `upload-${size}.bin`);
+  if (!existsSync(path) || statSync(path).size !== size) {
+    const fd = openSync(path, "w");
+    const block = Buffer.allocUnsafe(1 << 20);
+    for (let at = 0; at < size; at += block.length) {
+      randomBytes(block.length).copy(block);
+      writeSync(fd, block, 0, Math.min(block.length, size - at));
+    }
+    closeSync(fd);
+  }
+  const fd = openSync(path, "r+");
+  writeSync(fd, randomBytes(32), 0, 32, 0);
+  closeSync(fd);
+  const sha256 = (async () => {
+    const hash = createHash("sha256");
+    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk);
+    return hash.digest("hex");
+  })();
+  return { path, sha256 };
+}
+
+async function uploads(
+  api: { url: string; pid: number },
+  dir: string,
+  size: number,
+  databaseUrl: string,
+  storageDir: string,
+): Promise<UploadFigures[]> {
+  const out: UploadFigures[] = [];
+  const created: string[] = [];
+  const b64 = (s: string) => Buffer.from(s).toString("base64");
+  const tus = async (chunk: number, label: string) => {
+    const file = uploadFile(dir, size);
+    const sha256 = await file.sha256;
+    const r = await withRss(api.pid, async () => {
+      const t0 = performance.now();
+      const c = await send(`${api.url}/api/v1/uploads`, "POST", {
+        "tus-resumable": "1.0.0",
+        "upload-length": size,
+        "upload-metadata": `sha256 ${b64(sha256)},filename ${b64("bench.bin")}`,
+      });
+      if (c.status !== 201) throw new Error(`tus create: ${c.status} ${c.text}`);
+      const location = String(c.headers.location);
+      let last = c;
+      for (let at = 0; at < size; at += chunk) {
+        const end = Math.min(size, at + chunk);
+        last = await send(
+          location,
+          "PATCH",
+          {
+            "tus-resumable": "1.0.0",
+            "upload-offset": at,
+            "content-type": "application/offset+octet-stream",
+            "content-length": end - at,
+          },
+          { file: file.path, start: at, end },
+        );
+        if (last.status !== 204) throw new Error(`tus PATCH at ${at}: ${last.status} ${last.text}`);
+      }
+      return { seconds: (performance.now() - t0) / 1000, id: String(last.headers["mmiohub-submission"]) };
+    });
+    created.push(r.value.id);
+    out.push({
+      label,
+      seconds: r.value.seconds,
+      mbPerSecond: size / 1e6 / r.value.seconds,
+      rssBeforeMb: r.before,
+      rssPeakMb: r.peak,
+      status: "204",
+    });
+  };
+  try {
+    {
+      const file = uploadFile(dir, size);
+      await file.sha256;
+      const r = await withRss(api.pid, async () => {
+        const t0 = performance.now();
+        const up = await postMultipart(
+          api.url,
+          { name: "bench.bin", size, stream: () => createReadStream(file.path, { highWaterMark: 1 << 20 }) },
+          { description: "api bench upload" },
+        );
+        return { seconds: (performance.now() - t0) / 1000, up };
+      });
+      if (r.value.up.body.id) created.push(r.value.up.body.id);
+      out.push({
+        label: "POST multipart",
+        seconds: r.value.seconds,
+        mbPerSecond: size / 1e6 / r.value.seconds,
+        rssBeforeMb: r.before,
+        rssPeakMb: r.peak,
+        status: String(r.value.up.status),
+      });
+    }
+    await tus(size, "tus, one PATCH");
+    await tus(8 * 1024 * 1024, "tus, 8 MiB PATCHes (agent default)");
+  } finally {
+    // Leave the prepared database as it was: the submissions and blobs made here go again.
+    const rows = await benchQuery<{ archive_sha256: string }>(
+      databaseUrl,
+      "DELETE FROM submission WHERE id = ANY($1) RETURNING archive_sha256",
+      [created],
+    );
+    await benchQuery(databaseUrl, "DELETE FROM upload WHERE submission_id = ANY($1)", [created]);
+    for (const { archive_sha256: key } of rows)
+      await rm(join(storageDir, "sha256", key.slice(0, 2), key), { force: true });
+  }
+  return out;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const arg = (name: string) => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const dir = arg("--dir") ?? "/tmp/mmiohub-api-bench";
+  const duration = Number(arg("--duration") ?? "15");
+  const connections = Number(arg("--connections") ?? "20");
+  const only = new Set((arg("--only") ?? "search,events,upload").split(","));
+  const paths = benchPaths(dir);
+  const t0 = performance.now();
+  const prepared: Prepared = await prepare(paths, {
+    smallCount: Number(arg("--small") ?? "1000"),
+    bigSize: parseSize(arg("--big-size") ?? "860M"),
+    intervals: (arg("--intervals") ?? "65536,4096").split(",").map(Number),
+  });
+  const prepSeconds = (performance.now() - t0) / 1000;
+  const counts = await benchQuery<{ traces: string; registers: string; markers: string }>(
+    paths.databaseUrl,
+    `SELECT (SELECT count(*) FROM trace) AS traces, (SELECT count(*) FROM register_stat) AS registers,
+            (SELECT count(*) FROM trace_marker) AS markers`,
+  );
+  console.log(
+    `API benchmark, ${new Date().toISOString()}, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
+  console.log(
+    `database ${paths.databaseUrl}: ${counts[0]!.traces} traces (${prepared.smallTraces} small ingested, ${prepared.smallFailed} failed; ${prepared.smallIngestSeconds.toFixed(0)} s), ${counts[0]!.registers} register rows, ${counts[0]!.markers} markers; preparation ${prepSeconds.toFixed(0)} s this run`,
+  );
+  for (const b of prepared.big)
+    console.log(
+      `big trace ${b.traceId}: ${b.events} events, ${(b.textBytes / 1e6).toFixed(0)} MB text, checkpoint interval ${b.checkpointInterval} (${b.checkpoints} checkpoints): event store ${(b.eventStoreBytes / 1e6).toFixed(1)} MB, upload + ingest ${b.ingestSeconds.toFixed(0)} s`,
+    );
+  const api = await startApiProcess(paths);
+  try {
+    console.log(`API pid ${api.pid} at ${api.url}; ${connections} connections, ${duration} s per row`);
+    const health = () => "/health";
+    if (only.has("search") || only.has("events")) {
+      await load(api.url, health, connections, 2); // warm-up
+      console.log("");
+      console.log(HEAD);
+      console.log(row("GET /health (floor)", await load(api.url, health, connections, duration)));
+    }
+    if (only.has("search")) {
+      const mix = await searchMix(paths.databaseUrl);
+      const all = Object.values(mix).flat();
+      await load(api.url, () => pick(all), connections, 3);
+      console.log(
+        row(`search mix (${all.length} URLs)`, await load(api.url, () => pick(all), connections, duration)),
+      );
+      for (const [kind, urls] of Object.entries(mix))
+        console.log(
+          row(
+            `  search: ${kind} (${urls.length})`,
+            await load(api.url, () => pick(urls), connections, Math.max(3, duration / 3)),
+          ),
+        );
+    }
+    if (only.has("events")) {
+      for (const b of prepared.big) {
+        const offset = () => Math.floor(Math.random() * (b.events - 500));
+        const apiPage = () => `/api/v1/traces/${b.traceId}/events?from=${offset()}&limit=500`;
+        const webPage = () => {
+          const from = offset();
+          return `/t/${b.traceId}/e/${from}-${from + 499}`;
+        };
+        await load(api.url, apiPage, connections, 2);
+        console.log(
+          row(
+            `events API, 500 at random (interval ${b.checkpointInterval})`,
+            await load(api.url, apiPage, connections, duration),
+          ),
+        );
+        console.log(
+          row(
+            `sequence page, 500 at random (interval ${b.checkpointInterval})`,
+            await load(api.url, webPage, connections, duration),
+          ),
+        );
+      }
+    }
+    if (only.has("upload")) {
+      const size = parseSize(arg("--upload-size") ?? "1G");
+      console.log("");
+      console.log(`upload of ${(size / 1e6).toFixed(0)} MB (random bytes) from this process over loopback`);
+      console.log("| upload | seconds | MB/s | API RSS before MB | API RSS peak MB | growth MB | status |");
+      console.log("|---|---|---|---|---|---|---|");
+      for (const u of await uploads(api, dir, size, paths.databaseUrl, paths.storageDir))
+        console.log(
+          `| ${u.label} | ${u.seconds.toFixed(2)} | ${u.mbPerSecond.toFixed(0)} | ${u.rssBeforeMb.toFixed(0)} | ${u.rssPeakMb.toFixed(0)} | ${(u.rssPeakMb - u.rssBeforeMb).toFixed(0)} | ${u.status} |`,
+        );
+    }
+    console.log("");
+    console.log(
+      `load average at the end ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" ")}`,
+    );
+  } finally {
+    await api.stop();
+  }
+}
+
+main(process.argv.slice(2)).catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -18,22 +18,39 @@ export const submissionMetadata = z.looseObject({
 });
 export type SubmissionMetadata = z.infer<typeof submissionMetadata>;
 
+/** PostgreSQL text and jsonb cannot hold NUL: refuse it with a clear reason instead of failing later. */
+export const NO_NUL = [(v: string) => !v.includes("\0"), "must not contain NUL characters"] as const;
+function hasNul(value: unknown): boolean {
+  if (typeof value === "string") return value.includes("\0");
+  if (Array.isArray(value)) return value.some(hasNul);
+  if (value && typeof value === "object")
+    return Object.entries(value).some(([k, v]) => k.includes("\0") || hasNul(v));
+  return false;
+}
+
 /** Text fields of the multipart upload form, besides the `archive` file. */
 export const uploadFields = z.object({
   description: z
     .string()
     .max(64 * 1024, "must be at most 64 KiB")
+    .refine(...NO_NUL)
     .optional(),
   metadata: z
     .string()
     .max(256 * 1024, "must be at most 256 KiB")
     .transform((text, ctx) => {
+      let value: unknown;
       try {
-        return JSON.parse(text) as unknown;
+        value = JSON.parse(text);
       } catch {
         ctx.addIssue({ code: "custom", message: "must be a JSON object" });
         return z.NEVER;
       }
+      if (hasNul(value)) {
+        ctx.addIssue({ code: "custom", message: "must not contain NUL characters (\\u0000)" });
+        return z.NEVER;
+      }
+      return value;
     })
     .pipe(submissionMetadata)
     .optional(),
@@ -113,6 +130,7 @@ export const submissionPatch = z
     description: z
       .string()
       .max(64 * 1024, "must be at most 64 KiB")
+      .refine(...NO_NUL)
       .nullable()
       .optional(),
     hidden: z.boolean().optional().describe("Maintainers only: hide from listings and public pages"),

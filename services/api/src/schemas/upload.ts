@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { uploadFields } from "./submission";
+import { NO_NUL, uploadFields } from "./submission";
 
 export const TUS_VERSION = "1.0.0";
 export const TUS_EXTENSIONS = "creation,expiration,termination";
@@ -35,7 +35,11 @@ export const uploadMetadata = z.object({
     .string()
     .transform((v) => v.trim().toLowerCase())
     .pipe(z.string().regex(/^[0-9a-f]{64}$/, "must be the hex sha256 of the whole file (64 hex digits)")),
-  filename: z.string().max(255).optional(),
+  filename: z
+    .string()
+    .max(255)
+    .refine(...NO_NUL)
+    .optional(),
   description: z.string().optional(),
   metadata: z.string().optional(),
   contact_email: z.string().optional(),

@@ -72,6 +72,11 @@ export async function receiveUpload(
     throw err;
   }
   if (!blob) throw new AppError("ARCHIVE_MISSING", "no file in the field 'archive'");
+  if (archiveName.length > 255 || archiveName.includes("\0")) {
+    await discard();
+    const problem = `archive file name: ${archiveName.length > 255 ? "must be at most 255 characters" : "must not contain NUL characters"}`;
+    throw new AppError("METADATA_INVALID", `invalid upload fields: ${problem}`, [problem]);
+  }
   if (blob.size === 0) {
     await discard();
     throw new AppError("ARCHIVE_EMPTY", "the archive is empty (0 bytes)");

@@ -20,8 +20,23 @@ const ESCAPES: Record<string, string> = {
   "`": "&#96;",
 };
 
+/**
+ * User text that would act rather than show: C0 control characters (but tab, newline and carriage
+ * return) and DEL become their Unicode control pictures (ESC shows as U+241B), and the bidi
+ * embeddings, overrides and isolates, which make text read in another order than it is stored,
+ * become a visible `[U+202E]`.
+ */
+const SPECIAL = /[&<>"'`\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g;
+
+function visible(c: string): string {
+  const code = c.charCodeAt(0);
+  if (code < 0x20) return String.fromCharCode(0x2400 + code);
+  if (code === 0x7f) return "\u2421";
+  return `[U+${code.toString(16).toUpperCase()}]`;
+}
+
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"'`]/g, (c) => ESCAPES[c]!);
+  return text.replace(SPECIAL, (c) => ESCAPES[c] ?? visible(c));
 }
 
 /** Anything an interpolation accepts: nested arrays are joined, null/undefined/false render nothing. */

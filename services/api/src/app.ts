@@ -14,6 +14,8 @@ import { submissionRoutes } from "./routes/submissions";
 import { traceSearchRoutes } from "./routes/traces-search";
 import { uploadRoutes } from "./routes/uploads";
 import { webRoutes } from "./routes/web";
+import { ChangeFeed } from "./services/change-feed";
+import { ReadCaches } from "./services/read-caches";
 
 /** What the app needs from the outside; server.ts creates these, tests pass their own. */
 export interface AppDeps {
@@ -21,11 +23,18 @@ export interface AppDeps {
   prisma: PrismaClient;
   storage: BlobStore;
   queue: Queue;
+  /**
+   * Read caches (search answers, trace rows, busiest registers) forgotten on every database change
+   * (ChangeFeed): entries per cache, default 1000; false turns them off (tests that write rows
+   * straight into the database and read them back at once).
+   */
+  readCache?: number | false;
 }
 
 declare module "fastify" {
   interface FastifyInstance {
     deps: AppDeps;
+    reads: ReadCaches;
   }
 }
 
@@ -35,6 +44,17 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorate("deps", deps);
+  const feed = deps.readCache === false ? undefined : new ChangeFeed(deps.config.DATABASE_URL, app.log);
+  app.decorate("reads", new ReadCaches(deps.prisma, feed, deps.readCache || 1000));
+  if (feed) {
+    await feed.start();
+    app.addHook("onClose", () => feed.close());
+    // Our own writes are forgotten at once; the notification of them follows a moment later.
+    app.addHook("onSend", async (request, reply, payload) => {
+      if (request.method !== "GET" && request.method !== "HEAD" && reply.statusCode < 400) feed.touch();
+      return payload;
+    });
+  }
   registerErrorHandler(app);
   registerAuth(app);
   await registerRateLimit(app);

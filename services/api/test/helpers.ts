@@ -12,7 +12,12 @@ export const REPO = new URL("../../../", import.meta.url).pathname;
 export const SHARED = process.env.MMIOHUB_SHARED ?? join(REPO, "../shared");
 
 /** An app on the real database and Redis, with its own storage directory and queue prefix. */
-export async function startApi(overrides: Record<string, string> = {}) {
+export async function startApi(
+  overrides: Record<string, string> = {},
+  // Off unless asked: most tests write rows straight into the database and read them back at once,
+  // faster than the change notification that would clear the caches (read-cache.test.ts tests them).
+  options: { readCache?: number | false } = {},
+) {
   const storageDir = await mkdtemp(join(tmpdir(), "mmiohub-api-"));
   const prefix = `t${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const config = loadApiEnv({
@@ -26,7 +31,10 @@ export async function startApi(overrides: Record<string, string> = {}) {
   const queue = createQueue("ingest", redisConnection(config.REDIS_URL, "producer"), config.QUEUE_PREFIX);
   // Two apps given the same STORAGE_DIR share it, as API instances behind one load balancer do.
   const storage = new LocalBlobStore(config.STORAGE_DIR);
-  const app = await buildApp({ config, prisma, storage, queue }, { logger: false });
+  const app = await buildApp(
+    { config, prisma, storage, queue, readCache: options.readCache ?? false },
+    { logger: false },
+  );
   return {
     app,
     config,

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { Browser, BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApiToken } from "../src/services/auth-tokens";
 import { freePort, launchChromium, SCREENSHOTS } from "./browser";
 import { startApi, waitFor } from "./helpers";
 import { generatedTrace, type StoredTrace, sample, storeTrace } from "./web-fixtures";
@@ -140,6 +141,38 @@ describe("in Chromium", { timeout: 180_000 }, () => {
     expect(await page.evaluate("window.pwned")).toBeUndefined();
     expect(dialogs).toEqual([]);
     await page.screenshot({ path: shot("hostile-marker"), fullPage: true });
+  });
+
+  it("a maintainer signs in and sees protected fields and actions; a withdrawn trace is a 410 page", async () => {
+    const owned = await storeTrace(api, sample("gk107_hand.mmiotrace"), {
+      description: "maintainer view",
+      contactEmail: "uploader@example.org",
+    });
+    const { token } = await createApiToken(api.prisma, { name: "Ada", role: "maintainer" });
+    const maintainer = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const page = await maintainer.newPage();
+      await page.goto(`${base}/login`);
+      await page.fill('input[name="token"]', token);
+      await page.click('form.login button[type="submit"]');
+      await page.waitForURL(`${base}/`);
+      await page.goto(`${base}/t/${owned.traceId}`);
+      expect(await page.locator("body").textContent()).toContain("uploader@example.org");
+      expect(await page.locator('button:text("Withdraw")').count()).toBeGreaterThan(0);
+      await page.screenshot({ path: shot("maintainer-trace"), fullPage: true });
+    } finally {
+      await maintainer.close();
+    }
+    await api.prisma.submission.update({
+      where: { id: owned.submissionId },
+      data: { withdrawnAt: new Date() },
+    });
+    const page = await context.newPage();
+    const res = await page.goto(`${base}/t/${owned.traceId}`);
+    expect(res?.status()).toBe(410);
+    expect(await page.locator("h1").textContent()).toBe("Withdrawn");
+    expect(await page.locator("body").textContent()).not.toContain("uploader@example.org");
+    await page.screenshot({ path: shot("withdrawn"), fullPage: true });
   });
 
   it("record page and card page render", async () => {

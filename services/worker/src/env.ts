@@ -33,7 +33,7 @@ export const workerEnvSchema = z.object({
   /** Events per event-store block (the unit the API reads). */
   EVENT_BLOCK_EVENTS: int(4096),
   /** Events between annotator checkpoints (a multiple of EVENT_BLOCK_EVENTS). */
-  CHECKPOINT_INTERVAL: int(65_536),
+  CHECKPOINT_INTERVAL: int(4096),
   /** Other archive members are kept as attachments up to this size each (larger ones are listed only). */
   MAX_ATTACHMENT_BYTES: int(16 * 1024 * 1024),
   /** A submission not finished after this long without progress is enqueued again. */

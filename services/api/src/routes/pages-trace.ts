@@ -5,7 +5,7 @@ import type { EventService } from "../services/events-read";
 import { loadProtected } from "../services/pages-maintain";
 import { registerNamer } from "../services/pages-registers";
 import { pageAuth } from "../services/pages-session";
-import { busiestRegisters, eventsRef } from "../services/pages-trace";
+import { eventsRef } from "../services/pages-trace";
 import { maintainerPanel } from "../views/maintain-pages";
 import { sequencePage } from "../views/sequence-page";
 import { tracePage } from "../views/trace-page";
@@ -23,7 +23,7 @@ export const tracePageRoutes: FastifyPluginAsync<{ events: EventService }> = asy
     const trace = await publicTraceOr404(app, request.params.id.slice(0, 64), maintainer);
     const prot = maintainer ? await loadProtected(prisma, trace.submissionId) : null;
     const panel = prot ? maintainerPanel(trace.submissionId, prot, `/t/${trace.id}`) : undefined;
-    const registers = await busiestRegisters(prisma, trace.id);
+    const registers = await app.reads.busiestRegisters(trace.id, 12);
     const nameOf = registerNamer(events.database(), trace.cards);
     return reply
       .type("text/html; charset=utf-8")
@@ -69,7 +69,7 @@ export const tracePageRoutes: FastifyPluginAsync<{ events: EventService }> = asy
               .map(([k, v]): [string, string] => [k, String(v)]),
           ).toString()}`
         : "";
-      const registers = await busiestRegisters(prisma, trace.id, 50);
+      const registers = await app.reads.busiestRegisters(trace.id, 50);
       const nameOf = registerNamer(events.database(), trace.cards);
       const page = sequencePage({
         trace,

@@ -5,7 +5,6 @@ import { isMaintainer } from "../services/auth-tokens";
 import { loadProtected } from "../services/pages-maintain";
 import { pageAuth } from "../services/pages-session";
 import { loadSubmissionPage } from "../services/pages-submission";
-import { searchTraces } from "../services/search";
 import { homePage } from "../views/home";
 import type { Html } from "../views/html";
 import { maintainerPanel } from "../views/maintain-pages";
@@ -55,7 +54,7 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
       return send(reply.status(400), homePage({ query: "", values, error, recent }));
     }
     const searching = Object.keys(values).length > 0;
-    const result = await searchTraces(prisma, parsed.data);
+    const result = await app.reads.searchTraces(parsed.data);
     return send(
       reply,
       homePage({
@@ -79,7 +78,7 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
         "BAD_REQUEST",
         `'${key}' is neither a PCI id (10de:0fc6) nor a chipset (GK107, 0xe7)`,
       );
-    const result = await searchTraces(prisma, parsed.data, { withoutFacets: false });
+    const result = await app.reads.searchTraces(parsed.data, { withoutFacets: false });
     if (result.total === 0) throw new AppError("NOT_FOUND", `no trace of ${key} yet`);
     const first = result.traces[0]?.cards.find((c) =>
       isPci ? c.pciId === key.toLowerCase() : c.codeName === key || c.chipset === key,

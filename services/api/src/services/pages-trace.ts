@@ -1,12 +1,9 @@
 import type { Db } from "@mmiohub/db";
 import { requirePublic } from "./submission-access";
 
-/**
- * A trace with what its pages need; null when there is none. Unless `includeHidden` (maintainers),
- * a hidden one is a 404 and a withdrawn one a 410, as in the submissions API.
- */
-export async function loadPublicTrace(db: Db, id: string, includeHidden = false) {
-  const t = await db.trace.findUnique({
+/** A trace with what its pages need, whatever its visibility; null when there is none. */
+export async function loadTrace(db: Db, id: string) {
+  return db.trace.findUnique({
     where: { id },
     include: {
       submission: true,
@@ -15,11 +12,23 @@ export async function loadPublicTrace(db: Db, id: string, includeHidden = false)
       markers: { orderBy: { seq: "asc" }, take: 1000 },
     },
   });
+}
+export type TraceRow = NonNullable<Awaited<ReturnType<typeof loadTrace>>>;
+
+/**
+ * A trace with what its pages need; null when there is none. Unless `includeHidden` (maintainers),
+ * a hidden one is a 404 and a withdrawn one a 410, as in the submissions API.
+ */
+export async function loadPublicTrace(db: Db, id: string, includeHidden = false) {
+  return publicOnly(await loadTrace(db, id), id, includeHidden);
+}
+
+export function publicOnly(t: TraceRow | null, id: string, includeHidden: boolean): TraceRow | null {
   if (!t) return null;
   if (!includeHidden) requirePublic(t.submission, `trace ${id}`);
   return t;
 }
-export type PublicTrace = NonNullable<Awaited<ReturnType<typeof loadPublicTrace>>>;
+export type PublicTrace = TraceRow;
 
 /** The busiest registers of a trace (reads + writes), for the activity plot and the filter list. */
 export async function busiestRegisters(db: Db, traceId: string, take = 12) {

@@ -1,11 +1,10 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { canonicalQuery, searchQuery, searchResponse } from "../../schemas/search";
 import { errorBody } from "../../schemas/submission";
-import { searchTraces } from "../../services/search";
 
 /** GET /api/v1/traces: search with filters, facets, sorting and cursor pagination. */
 export const traceSearchRoutes: FastifyPluginAsyncZod = async (app) => {
-  const { prisma, config } = app.deps;
+  const { config } = app.deps;
   app.get(
     "/api/v1/traces",
     {
@@ -21,7 +20,7 @@ export const traceSearchRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const filters = request.query;
-      const result = await searchTraces(prisma, filters, {
+      const result = await app.reads.searchTraces(filters, {
         traceUrl: (id) => `${config.PUBLIC_URL}/t/${id}`,
       });
       const link = (cursor?: string) => {

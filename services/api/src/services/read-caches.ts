@@ -1,0 +1,45 @@
+import type { Db } from "@mmiohub/db";
+import type { SearchFilters } from "../schemas/search";
+import { type ChangeFeed, ReadCache } from "./change-feed";
+import { type BusyRegister, busiestRegisters, loadTrace, type TraceRow } from "./pages-trace";
+import { type SearchOptions, type SearchResult, searchTraces } from "./search";
+
+/**
+ * What the API reads over and over and rarely changes: search answers (facet counts aggregate
+ * every match, the costly part of a search), the trace rows behind every trace, sequence and events
+ * request, and a trace's busiest registers. All are forgotten on any change (ChangeFeed).
+ */
+export class ReadCaches {
+  private readonly search: ReadCache<SearchResult>;
+  private readonly traces: ReadCache<TraceRow | null>;
+  private readonly registers: ReadCache<BusyRegister[]>;
+
+  constructor(
+    private readonly db: Db,
+    readonly feed: ChangeFeed | undefined,
+    entries = 1000,
+  ) {
+    this.search = new ReadCache(feed, entries);
+    this.traces = new ReadCache(feed, Math.ceil(entries / 8));
+    this.registers = new ReadCache(feed, Math.ceil(entries / 4));
+  }
+
+  searchTraces(filters: SearchFilters, options: SearchOptions = {}): Promise<SearchResult> {
+    const key = JSON.stringify([
+      filters,
+      options.includeHidden ?? false,
+      options.withoutFacets ?? false,
+      options.traceUrl?.("") ?? null,
+    ]);
+    return this.search.get(key, () => searchTraces(this.db, filters, options));
+  }
+
+  /** The trace row with what its pages need, whatever its visibility (callers check it). */
+  trace(id: string): Promise<TraceRow | null> {
+    return this.traces.get(id, () => loadTrace(this.db, id));
+  }
+
+  busiestRegisters(traceId: string, take: number): Promise<BusyRegister[]> {
+    return this.registers.get(`${traceId}:${take}`, () => busiestRegisters(this.db, traceId, take));
+  }
+}

@@ -1,12 +1,13 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiToken } from "../src/services/auth-tokens";
-import { multipart, SHARED, startApi, startWorker, stopProcess, waitFor } from "./helpers";
+import { SHARED, startApi, startWorker, stopProcess, waitFor } from "./helpers";
 import { privateDatabase } from "./private-database";
-import { createUpload, metadataHeader, patch, pathOf, sha256, TUS } from "./tus";
+import { patch, pathOf, sha256, TUS } from "./tus";
 
 // Hostile text through every field a user sets — the upload form and its metadata, the tus
 // metadata, manage-link edits, the markers and member names inside the archive — is either refused
@@ -69,6 +70,8 @@ function traceArchive(markers: Buffer[] = []): Buffer {
   );
   return execFileSync("xz", ["-c", "-0"], { input: text });
 }
+
+const xzDecompress = (b: Buffer) => execFileSync("xz", ["-dc"], { input: b });
 
 /** multipart/form-data with raw bytes anywhere (field values and the file name). */
 function form(parts: { name: string; value: Buffer; filename?: Buffer }[]) {
@@ -176,6 +179,8 @@ interface Accepted {
   kind: Kind;
   manageToken: string;
   value: Buffer;
+  /** The stored file name, for the tus filename field. */
+  archiveName?: string;
 }
 const accepted: Accepted[] = [];
 const tagged = (kind: Kind) => {
@@ -216,7 +221,223 @@ describe("the upload form", () => {
       accepted.push({ id: body.id, tag, field, kind, manageToken: body.manageToken, value: sent });
     },
   );
+});
 
+/** tus Upload-Metadata with raw bytes as values (base64 carries anything). */
+const tusMetadata = (pairs: Record<string, Buffer>) =>
+  Object.entries(pairs)
+    .map(([k, v]) => `${k} ${v.toString("base64")}`)
+    .join(",");
+
+const TUS_FIELDS: Field[] = [
+  {
+    name: "tus description",
+    parts: (v) => [{ name: "description", value: v }],
+    protected: false,
+    shownOn: ["submission"],
+  },
+  {
+    name: "tus metadata.kernel",
+    parts: (v) => [{ name: "metadata", value: jsonWith({ kernel: "@V@" }, v) }],
+    protected: false,
+    shownOn: ["trace"],
+  },
+  {
+    name: "tus metadata.hostname",
+    parts: (v) => [{ name: "metadata", value: jsonWith({ hostname: "@V@" }, v) }],
+    protected: true,
+    shownOn: [],
+  },
+  {
+    name: "tus contact_email",
+    parts: (v) => [{ name: "contact_email", value: v }],
+    protected: true,
+    shownOn: [],
+  },
+  {
+    name: "tus filename",
+    parts: (v) => [{ name: "filename", value: v }],
+    protected: false,
+    shownOn: ["submission"],
+  },
+];
+
+describe("the tus metadata", () => {
+  it.each(TUS_FIELDS.flatMap((f) => KINDS.map((k) => [f.name, k, f] as const)))(
+    "%s: %s is refused with a specific 400 or accepted",
+    async (_name, kind, field) => {
+      const { tag, value } = tagged(kind);
+      const data = traceArchive();
+      const pairs: Record<string, Buffer> = { sha256: Buffer.from(sha256(data)) };
+      for (const p of field.parts(value)) pairs[p.name] = p.value;
+      const created = await api.app.inject({
+        method: "POST",
+        url: "/api/v1/uploads",
+        headers: { ...TUS, "upload-length": String(data.length), "upload-metadata": tusMetadata(pairs) },
+      });
+      if (kind === "long" || kind === "nul" || field.name === "tus contact_email") {
+        expect(created.statusCode, created.body).toBe(400);
+        const { error } = created.json() as { error: { code: string; message: string } };
+        expect(error.code).toBe("METADATA_INVALID");
+        expect(error.message).toMatch(/description|metadata|contact_email|filename|NUL|at most|email/i);
+        expect(
+          await api.prisma.upload.count({ where: { metadata: { path: ["sha256"], equals: sha256(data) } } }),
+        ).toBe(0);
+        return;
+      }
+      expect(created.statusCode, created.body).toBe(201);
+      const path = pathOf(String(created.headers.location));
+      const done = await patch(api.app, path, 0, data);
+      expect(done.statusCode, done.body).toBe(204);
+      const id = String(done.headers["mmiohub-submission"]);
+      const row = await api.prisma.submission.findUniqueOrThrow({ where: { id } });
+      // tus has no manage token in a header answer: use a maintainer's view of the manage page instead
+      if (field.name === "tus filename") expect(row.archiveName).toContain(tag);
+      accepted.push({
+        id,
+        tag,
+        field,
+        kind,
+        manageToken: "",
+        value,
+        ...(field.name === "tus filename" ? { archiveName: row.archiveName } : {}),
+      });
+    },
+  );
+});
+
+describe("manage-link edits of the description", () => {
+  it.each(KINDS.map((k) => [k] as const))("%s: refused with a specific 400 or stored", async (kind) => {
+    const res = await api.app.inject({
+      method: "POST",
+      url: "/api/v1/submissions",
+      ...form([{ name: "archive", value: traceArchive(), filename: Buffer.from("t.xz") }]),
+    });
+    expect(res.statusCode, res.body).toBe(202);
+    const { id, manageToken } = res.json() as { id: string; manageToken: string };
+    const field: Field = { name: "manage edit", parts: () => [], protected: false, shownOn: ["submission"] };
+    // through the API, with the manage token
+    const api1 = tagged(kind);
+    const edit = await api.app.inject({
+      method: "PATCH",
+      url: `/api/v1/submissions/${id}`,
+      headers: { authorization: `Bearer ${manageToken}` },
+      payload: { description: api1.value.toString("utf8") },
+    });
+    // through the manage page's form
+    const page1 = tagged(kind);
+    const posted = await api.app.inject({
+      method: "POST",
+      url: `/s/${id}/manage`,
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        origin: "http://localhost",
+        host: "localhost",
+      },
+      payload: new URLSearchParams({
+        token: manageToken,
+        action: "describe",
+        description: page1.value.toString("utf8"),
+      }).toString(),
+    });
+    if (kind === "long" || kind === "nul") {
+      expect(edit.statusCode, edit.body).toBe(400);
+      expect((edit.json() as { error: { message: string } }).error.message).toMatch(
+        /description: .*(64 KiB|NUL)/,
+      );
+      // the form: over its body limit (413) or refused (400) with a page naming the reason
+      expect([400, 413]).toContain(posted.statusCode);
+      if (posted.statusCode === 400) expect(posted.body).toMatch(/description: .*(64 KiB|NUL)/);
+      expectInert(posted.body, `manage form answer ${kind}`);
+      const row = await api.prisma.submission.findUniqueOrThrow({ where: { id } });
+      expect(row.description).toBeNull();
+      return;
+    }
+    expect(edit.statusCode, edit.body).toBe(200);
+    expect((edit.json() as { description: string }).description).toBe(api1.value.toString("utf8"));
+    expect(posted.statusCode, posted.body).toBe(200);
+    expectInert(posted.body, `manage form answer ${kind}`);
+    expect(posted.body).toContain(page1.tag);
+    accepted.push({ id, tag: page1.tag, field, kind, manageToken, value: page1.value });
+  });
+});
+
+describe("text inside the archive: markers and member names", () => {
+  it("is stored as data and shown inert on the trace, events and submission pages", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mmiohub-hostile-"));
+    const markers = KINDS.map((k) => (k === "long" ? Buffer.from("M".repeat(60_000)) : bytesOf(k)));
+    // A file name cannot hold NUL or a slash; everything else can.
+    const traceName = `${HOSTILE.control} ${HOSTILE.bidi} <script>alert(1)<\\script>.mmiotrace`;
+    const sideNames = [`${HOSTILE.bidi}.txt`, `<img src=x onerror=alert(1)>${"n".repeat(200)}.txt`];
+    writeFileSync(join(dir, traceName), xzDecompress(traceArchive(markers)));
+    for (const n of sideNames) writeFileSync(join(dir, n), "side file\n");
+    const archive = execFileSync("tar", ["-cJf", "-", "-C", dir, traceName, ...sideNames]);
+    const res = await api.app.inject({
+      method: "POST",
+      url: "/api/v1/submissions",
+      ...form([{ name: "archive", value: archive, filename: Buffer.from("hostile.tar.xz") }]),
+    });
+    expect(res.statusCode, res.body).toBe(202);
+    const { id } = res.json() as { id: string };
+    const row = await waitFor(
+      async () => {
+        const r = await api.prisma.submission.findUniqueOrThrow({ where: { id }, include: { traces: true } });
+        return r.status === "done" || r.status === "failed" ? r : undefined;
+      },
+      60_000,
+      "the hostile archive to be processed",
+    );
+    expect({ status: row.status, reason: row.reason }).toEqual({ status: "done", reason: null });
+    const trace = row.traces[0]!;
+    expect(trace.member).toBe(traceName);
+    const stored = await api.prisma.traceMarker.findMany({
+      where: { traceId: trace.id },
+      orderBy: { seq: "asc" },
+    });
+    const texts = stored.map((m) => m.text);
+    // every marker kept, as data: markup and control characters as sent, invalid UTF-8 replaced,
+    // NUL (which PostgreSQL text cannot hold) replaced by U+FFFD
+    expect(texts).toContain(HOSTILE.script);
+    expect(texts).toContain(HOSTILE.control);
+    expect(texts).toContain(HOSTILE.bidi);
+    expect(texts).toContain("M".repeat(60_000));
+    expect(texts).toContain("bad\ufffd\ufffd\ufffd(");
+    expect(texts).toContain("nul\ufffdbyte");
+    const pages = {
+      trace: await get(`/t/${trace.id}`),
+      events: await get(`/t/${trace.id}/e/0-100`),
+      submission: await get(`/s/${id}`),
+    };
+    for (const [name, page] of Object.entries(pages)) {
+      expect(page.statusCode, name).toBe(200);
+      expectInert(page.body, `${name} page of the hostile archive`);
+    }
+    expect(pages.trace.body).toContain(SHOWN_AS.script);
+    expect(pages.trace.body).toContain(SHOWN_AS.control);
+    expect(pages.trace.body).toContain(SHOWN_AS.bidi);
+    expect(pages.submission.body).toContain("\u2407 esc\u241b[31m"); // the member name, visible
+    const events = await get(`/api/v1/traces/${trace.id}/events?from=0&to=100`);
+    expect(events.statusCode, events.body).toBe(200);
+    expect(events.headers["content-type"]).toMatch(/^application\/json/);
+    expect(JSON.stringify(events.json())).toContain(JSON.stringify(HOSTILE.script).slice(1, -1));
+  });
+});
+
+describe("search terms echoed back", () => {
+  it.each(KINDS.map((k) => [k] as const))("%s: answered 200 or 400, the page inert", async (kind) => {
+    const term = encodeURIComponent(bytesOf(kind).toString("utf8"));
+    for (const url of [`/?q=${term}`, `/?kernel=${term}&driver=${term}`]) {
+      const page = await get(url);
+      expect([200, 400], url).toContain(page.statusCode);
+      expectInert(page.body, `search page ${kind}`);
+    }
+    const json = await get(`/api/v1/traces?q=${term}`);
+    expect([200, 400]).toContain(json.statusCode);
+    expect(json.headers["content-type"]).toMatch(/^application\/json/);
+  });
+});
+
+describe("what was accepted", () => {
   it("accepted uploads are processed, kept as data and shown as inert text", {
     timeout: 120_000,
   }, async () => {
@@ -247,9 +468,9 @@ describe("the upload form", () => {
       const anon = await get(`/api/v1/submissions/${a.id}`);
       expect(anon.statusCode).toBe(200);
       expect(anon.headers["content-type"]).toMatch(/^application\/json/);
-      const text = a.field.filename
-        ? a.value.toString("utf8").split(/[/\\]/).pop()!
-        : a.value.toString("utf8");
+      const text =
+        a.archiveName ??
+        (a.field.filename ? a.value.toString("utf8").split(/[/\\]/).pop()! : a.value.toString("utf8"));
       if (a.field.protected) expect(anon.body, where).not.toContain(a.tag);
       else expect(JSON.stringify(anon.json()), where).toContain(JSON.stringify(text).slice(1, -1));
       const maint = await get(`/api/v1/submissions/${a.id}`, maintainer);
@@ -266,9 +487,11 @@ describe("the upload form", () => {
       }
       for (const name of a.field.shownOn) expect(pages[name].body, `${where} ${name}`).toContain(a.tag);
       if (a.field.name === "description") expect(pages.submission.body).toContain(SHOWN_AS[a.kind]);
-      const manage = await get(`/s/${a.id}/manage?token=${encodeURIComponent(a.manageToken)}`);
-      expect(manage.statusCode).toBe(200);
-      expectInert(manage.body, `${where} manage page`);
+      if (a.manageToken) {
+        const manage = await get(`/s/${a.id}/manage?token=${encodeURIComponent(a.manageToken)}`);
+        expect(manage.statusCode).toBe(200);
+        expectInert(manage.body, `${where} manage page`);
+      }
       for (const url of [`/s/${a.id}`, `/t/${traceId}`]) {
         const page = await get(url, maintainer);
         expectInert(page.body, `${where} ${url} as maintainer`);

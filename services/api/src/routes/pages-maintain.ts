@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { AppError } from "../errors";
+import { submissionPatch } from "../schemas/submission";
 import { isMaintainer, manageTokenMatches } from "../services/auth-tokens";
 import { pageAuth, SESSION_COOKIE, sameOrigin, tokenAuth } from "../services/pages-session";
 import { reprocessSubmission, updateSubmission, withdrawSubmission } from "../services/submission-manage";
@@ -74,7 +75,11 @@ export async function maintainPageRoutes(app: FastifyInstance): Promise<void> {
       await withdrawSubmission(prisma, s.id);
       return send(reply, managePage({ ...s, withdrawnAt: new Date() }, token!, "Withdrawn."));
     }
-    const description = (request.body?.description ?? "").slice(0, 20000);
+    // The API's rules (64 KiB, no NUL): refused with the reason, never cut short silently.
+    const checked = submissionPatch.shape.description.safeParse(request.body?.description ?? "");
+    if (!checked.success)
+      throw new AppError("METADATA_INVALID", `description: ${checked.error.issues[0]?.message}`);
+    const description = checked.data ?? "";
     await updateSubmission(prisma, s.id, { description: description === "" ? null : description });
     return send(reply, managePage({ ...s, description }, token!, "Description saved."));
   });

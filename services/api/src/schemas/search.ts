@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { NO_NUL } from "./submission";
 
 /**
  * GET /api/v1/traces query. Every filter is a plain query parameter so a search is a URL that can
@@ -77,7 +78,14 @@ const date = z
   .transform((v) => new Date(v));
 
 export const searchQuery = z.object({
-  q: z.string().trim().min(1).max(200).optional().describe("Free text over descriptions and marker texts"),
+  q: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .refine(...NO_NUL)
+    .optional()
+    .describe("Free text over descriptions and marker texts"),
   pci: pciFilter
     .optional()
     .describe("PCI id of a card in the trace: vendor:device, optionally :subvendor:subdevice"),
@@ -87,6 +95,7 @@ export const searchQuery = z.object({
     .trim()
     .min(1)
     .max(40)
+    .refine(...NO_NUL)
     .optional()
     .describe("Nouveau family (NVE0) or architecture (Kepler)"),
   driver: z
@@ -94,6 +103,7 @@ export const searchQuery = z.object({
     .trim()
     .min(1)
     .max(100)
+    .refine(...NO_NUL)
     .optional()
     .describe("Driver name (nvidia, nouveau), version (550.54.14) or name/version"),
   kernel: z
@@ -101,6 +111,7 @@ export const searchQuery = z.object({
     .trim()
     .min(1)
     .max(100)
+    .refine(...NO_NUL)
     .optional()
     .describe("Kernel release (6.1.0-13-amd64) or a prefix ending at a dot or dash (6.1)"),
   from: date.optional().describe("Uploaded on or after (date or ISO timestamp)"),
@@ -110,7 +121,14 @@ export const searchQuery = z.object({
   register: registerFilter.optional().describe("BAR offset touched, or a range: 0x001700, 0x1700-0x17ff"),
   access: z.enum(["r", "w"]).optional().describe("With register: read (r) or written (w)"),
   bar: z.coerce.number().int().min(0).max(5).optional().describe("With register: BAR number"),
-  marker: z.string().trim().min(1).max(200).optional().describe("Text in a marker (substring)"),
+  marker: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .refine(...NO_NUL)
+    .optional()
+    .describe("Text in a marker (substring)"),
   sort: z.enum(SORTS).default("newest"),
   limit: z.coerce.number().int().min(1).max(100).default(25),
   cursor: z.string().max(400).optional().describe("The `next` cursor of the previous page"),

@@ -4,6 +4,7 @@ import { readMetadata } from "../index-trace/metadata";
 import type { IndexContext } from "./context";
 import type { Notes } from "./notes";
 import type { SubmissionUpdate, TraceRecord } from "./persist";
+import { withoutNul } from "./pg-text";
 import type { FoundTrace } from "./pipeline";
 
 const SEARCH_TEXT_LIMIT = 1 << 20;
@@ -74,7 +75,7 @@ export function buildRecords(
     if (searchText.length > SEARCH_TEXT_LIMIT) searchText = searchText.slice(0, SEARCH_TEXT_LIMIT);
     const first = summary.firstTimestamp;
     const last = summary.lastTimestamp;
-    return {
+    const stored = withoutNul({
       member: t.member,
       textBytes: summary.bytes,
       lineCount: summary.lines,
@@ -102,6 +103,9 @@ export function buildRecords(
       })),
       cards: identity.cards,
       markers,
+    });
+    return {
+      ...stored,
       registers: function* () {
         for (const r of registers.rows()) {
           const card = cardOfDevice.get(r.device);
@@ -122,12 +126,12 @@ export function buildRecords(
   });
   return {
     traces,
-    update: {
+    update: withoutNul({
       description: result.side.description?.trim() || null,
       kernel: claims?.kernel ?? null,
       driverName: claims?.driver?.name ?? null,
       driverVersion: claims?.driver?.version ?? null,
       notes: notes.list,
-    },
+    }),
   };
 }

@@ -368,17 +368,30 @@ async function main(argv: string[]): Promise<void> {
     if (only.has("search")) {
       const mix = await searchMix(paths.databaseUrl);
       const all = Object.values(mix).flat();
-      await load(api.url, () => pick(all), connections, 3);
-      console.log(
-        row(`search mix (${all.length} URLs)`, await load(api.url, () => pick(all), connections, duration)),
-      );
-      for (const [kind, urls] of Object.entries(mix))
+      const searches = async (url: string, label: string) => {
+        await load(url, () => pick(all), connections, 3);
         console.log(
           row(
-            `  search: ${kind} (${urls.length})`,
-            await load(api.url, () => pick(urls), connections, Math.max(3, duration / 3)),
+            `search mix (${all.length} URLs)${label}`,
+            await load(url, () => pick(all), connections, duration),
           ),
         );
+        for (const [kind, urls] of Object.entries(mix))
+          console.log(
+            row(
+              `  search: ${kind} (${urls.length})${label}`,
+              await load(url, () => pick(urls), connections, Math.max(3, duration / 3)),
+            ),
+          );
+      };
+      await searches(api.url, "");
+      // The same URLs with the read caches off: every search runs its queries.
+      const uncached = await startApiProcess(paths, { READ_CACHE_ENTRIES: "0" });
+      try {
+        await searches(uncached.url, ", caches off");
+      } finally {
+        await uncached.stop();
+      }
     }
     if (only.has("events")) {
       for (const b of prepared.big) {

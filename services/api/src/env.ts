@@ -30,6 +30,8 @@ export const apiEnvSchema = z.object({
   ANON_UPLOAD_WINDOW_SECONDS: z.coerce.number().int().positive().default(3600),
   /** An unfinished resumable upload is forgotten this long after its last chunk. */
   UPLOAD_EXPIRY_HOURS: z.coerce.number().positive().default(24),
+  /** Entries per read cache (search answers, trace rows, busiest registers); 0 turns them off. */
+  READ_CACHE_ENTRIES: z.coerce.number().int().min(0).default(1000),
   /** On SIGTERM, in-flight requests get this long to finish; then their connections are closed. */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(25_000),
 });

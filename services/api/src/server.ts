@@ -19,7 +19,13 @@ queue.on("error", () => {}); // reported per request (503) and by /health
 await checkBackingServices(config, prisma, queue);
 
 const app = await buildApp(
-  { config, prisma, storage: createBlobStore(config), queue },
+  {
+    config,
+    prisma,
+    storage: createBlobStore(config),
+    queue,
+    readCache: config.READ_CACHE_ENTRIES > 0 ? config.READ_CACHE_ENTRIES : false,
+  },
   {
     logger: { level: config.LOG_LEVEL },
     bodyLimit: 1024 * 1024,

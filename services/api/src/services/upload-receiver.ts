@@ -62,6 +62,14 @@ export async function receiveUpload(
         `archive exceeds the upload limit of ${maxBytes} bytes (${formatBytes(maxBytes)})`,
       );
     }
+    if (code === "FST_FILES_LIMIT") {
+      throw new AppError("BAD_REQUEST", "more than one file: send one archive in the field 'archive'");
+    }
+    // busboy's own faults of the body (no boundary, a broken part header, a body cut short)
+    const message = (err as Error).message ?? "";
+    if (/^(Multipart: |Malformed part header|Unexpected end of form)/.test(message)) {
+      throw new AppError("BAD_REQUEST", `malformed multipart/form-data body: ${message}`);
+    }
     if (
       code === "FST_INVALID_MULTIPART_CONTENT_TYPE" ||
       code === "FST_PARTS_LIMIT" ||

@@ -32,6 +32,15 @@ export function registerErrorHandler(app: FastifyInstance): void {
         .join("; ");
       return reply.status(400).send({ error: { code: "VALIDATION_FAILED", message } });
     }
+    if (err.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
+      const type = request.headers["content-type"] ?? "none";
+      return reply.status(415).send({
+        error: {
+          code: "UNSUPPORTED_MEDIA_TYPE",
+          message: `${request.method} ${request.routeOptions.url ?? request.url} does not take Content-Type ${type}`,
+        },
+      });
+    }
     if (isUnavailable(err)) {
       request.log.warn({ err }, "backing service unavailable");
       return reply

@@ -1,6 +1,7 @@
 import type { PrismaClient } from "@mmiohub/db";
 import type { BlobInfo, BlobStore } from "@mmiohub/storage";
 import type { Logger } from "pino";
+import { deleteUnreferencedBlobs } from "./ingest/blob-guard";
 
 /**
  * Deletes blobs nothing refers to. They appear when a process dies between storing a blob and
@@ -23,17 +24,8 @@ export async function collectBlobGarbage(
     if (candidates.length === 0) return;
     const keys = candidates.map((c) => c.key);
     candidates = [];
-    const referenced = await prisma.$queryRaw<{ k: string }[]>`
-      SELECT archive_sha256 AS k FROM submission WHERE archive_sha256 = ANY(${keys})
-      UNION SELECT event_store_key FROM trace WHERE event_store_key = ANY(${keys})
-      UNION SELECT k FROM (SELECT jsonb_path_query(notes, 'strict $.**.key') #>> '{}' AS k FROM submission) n
-            WHERE k = ANY(${keys})`;
-    const keep = new Set(referenced.map((r) => r.k));
-    for (const key of keys) {
-      if (keep.has(key)) continue;
-      await storage.delete(key);
-      deleted++;
-    }
+    // under each blob's advisory lock: a run about to commit a row naming it wins (blob-guard.ts)
+    deleted += (await deleteUnreferencedBlobs(prisma, storage, keys)).length;
   };
   for await (const blob of storage.list()) {
     scanned++;

@@ -39,6 +39,7 @@ export class CheckpointTracker {
   private lastSec: Float64Array = new Float64Array(0);
   private lastUsec: Float64Array = new Float64Array(0);
   private readonly acc = newAccess();
+  private lastRow = new Int32Array(0);
   /** Device indices of the annotated cards, in card order (stored beside the checkpoints). */
   annotatedDevices: number[] = [];
 
@@ -62,17 +63,29 @@ export class CheckpointTracker {
 
   /** Follows rows [from, to) of a batch. */
   feed(b: TraceBatch, devices: readonly PciDevice[], from: number, to: number): void {
-    const { kind, device, bar, offsetLo } = b;
-    for (let i = from; i < to; i++) {
+    const { kind, device, bar, offsetLo, offsetHi } = b;
+    let i = from;
+    if (!this.annotator) {
+      while (i < to && kind[i] !== EventKind.READ && kind[i] !== EventKind.WRITE) i++;
+      if (i === to) return;
+      this.start(devices);
+    }
+    // Locals, not fields, in the loop: the annotator call below would make V8 reload them.
+    const cardOf = this.cardOf;
+    const nvidia = this.nvidia;
+    const cards = cardOf.length;
+    // Last access row per card, written into the timestamps once after the loop.
+    const lastRow = this.lastRow.length >= nvidia.length ? this.lastRow : new Int32Array(nvidia.length);
+    this.lastRow = lastRow;
+    lastRow.fill(-1);
+    for (; i < to; i++) {
       const k = kind[i]!;
       if (k !== EventKind.READ && k !== EventKind.WRITE) continue;
-      if (!this.annotator) this.start(devices);
       const dev = device[i]!;
-      const card = dev >= 0 && dev < this.cardOf.length ? this.cardOf[dev]! : -1;
+      const card = dev >= 0 && dev < cards ? cardOf[dev]! : -1;
       if (card < 0) continue;
-      this.lastSec[card] = b.sec[i]!;
-      this.lastUsec[card] = b.usec[i]!;
-      if (this.nvidia[card] !== 1 || bar[i] !== 0 || b.offsetHi[i] !== 0) continue;
+      lastRow[card] = i;
+      if (nvidia[card] !== 1 || bar[i] !== 0 || offsetHi[i] !== 0) continue;
       const off = offsetLo[i]!;
       if (
         !(off === 0 || off === 0x1700 || off === 0x6013d4 || off === 0x6033d4 || (off & 0xfff000) === 0xe000)
@@ -89,6 +102,12 @@ export class CheckpointTracker {
       a.valueLo = b.valueLo[i]!;
       a.valueHi = b.valueHi[i]!;
       this.annotator!.access(a);
+    }
+    for (let c = 0; c < nvidia.length; c++) {
+      const row = lastRow[c]!;
+      if (row < 0) continue;
+      this.lastSec[c] = b.sec[row]!;
+      this.lastUsec[c] = b.usec[row]!;
     }
   }
 

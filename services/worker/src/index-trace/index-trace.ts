@@ -1,22 +1,12 @@
-import type { DatabaseChoice } from "@mmiohub/annotate";
-import { createEventStoreWriter, type EventStoreMeta } from "@mmiohub/event-store";
+import type { EventStoreMeta } from "@mmiohub/event-store";
 import type { BlobStore } from "@mmiohub/storage";
-import { EventKind, type PciDevice, readTrace, type TraceSummary } from "@mmiohub/trace";
-import { IngestError } from "../ingest/errors";
-import { CHECKPOINT_FORMAT, CheckpointTracker } from "./checkpoints";
+import type { TraceSummary } from "@mmiohub/trace";
 import { ChunkChannel } from "./chunk-channel";
-import { RegisterStats } from "./register-stats";
+import { type EventStoreApp, indexPass, type PassOptions, type PassResult } from "./index-pass";
+import { runPassInThread } from "./index-thread";
+import type { RegisterStats } from "./register-stats";
 
-/** What the worker stores beside the events (`store.meta.app`); the API reads it. */
-export interface EventStoreApp {
-  member: string;
-  parserVersion: string;
-  rnndbVersion: string | null;
-  /** The trace's device table (PCIDEV order), as the parser reported it. */
-  devices: readonly PciDevice[];
-  /** Device indices of the cards the checkpoints' annotator state covers, in card order. */
-  annotatedDevices: number[];
-}
+export type { EventStoreApp } from "./index-pass";
 
 export interface IndexedTrace {
   member: string;
@@ -25,118 +15,57 @@ export interface IndexedTrace {
   /** Timestamps (µs) of the lost-event notices by event number (the summary lists them untimed). */
   lostTimes: Map<number, number>;
   eventStore: { key: string; size: number; created: boolean; meta: EventStoreMeta<EventStoreApp> };
+  /** Why the indexing thread could not open the rnndb (no NVIDIA checkpoints then), or null. */
+  rnndbError: string | null;
 }
 
-export interface IndexOptions {
+export interface IndexOptions extends PassOptions {
   storage: BlobStore;
-  member: string;
-  maxLineBytes: number;
-  parserVersion: string;
-  annotatorDatabases: DatabaseChoice;
-  /** Asked at the end of the pass: the database is opened when the first NVIDIA card shows up. */
-  rnndbVersion: () => string | null;
-  blockEvents?: number;
-  checkpointInterval?: number;
-}
-
-const YIELD_EVERY_MS = 2;
-let lastYield = 0;
-
-/**
- * Lets the event loop run about every 2 ms of work. Without it the pass runs for long stretches on
- * microtasks alone (the decoder's output is already buffered), nobody reads the decoder's pipe,
- * and `xz` stalls on a full pipe: the two then take turns instead of running side by side on two
- * cores.
- */
-function breathe(): Promise<void> | undefined {
-  const now = performance.now();
-  if (now - lastYield < YIELD_EVERY_MS) return undefined;
-  lastYield = now;
-  return new Promise((resolve) => setImmediate(resolve));
+  /**
+   * Run the pass on the indexing thread (index-thread.ts) with this rnndb folder (null: none), so
+   * this thread only moves bytes; undefined: run it here.
+   */
+  thread?: { rnndbDir: string | null };
 }
 
 /**
- * One pass over a trace's text: parse (the trace core), write the event store to blob storage as
- * it goes, count per-register statistics and follow the annotator's state for checkpoints. Memory
- * stays bounded: one parser batch, one event-store block, the queued chunks (8 MB at most), the
- * register table and the summary's capped lists.
+ * One pass over a trace's text (index-pass.ts) with the event store written to blob storage as it
+ * goes. Memory stays bounded: the pass's own, the chunks queued for storage (8 MB at most) and,
+ * with the thread, the text in flight to it (8 MB at most).
  */
 export async function indexTrace(
   source: AsyncIterable<Uint8Array>,
   options: IndexOptions,
 ): Promise<IndexedTrace> {
-  const interval = options.checkpointInterval ?? 65_536;
-  const writer = createEventStoreWriter({
-    blockEvents: options.blockEvents ?? 4096,
-    checkpointInterval: interval,
-    checkpointFormat: CHECKPOINT_FORMAT,
-  });
-  const tracker = new CheckpointTracker(options.annotatorDatabases);
-  const registers = new RegisterStats();
-  const lostTimes = new Map<number, number>();
-  const channel = new ChunkChannel();
+  const channel = new ChunkChannel(options.thread ? 2 << 20 : 8 << 20);
   const stored = options.storage.put(channel);
   stored.catch(() => {});
-  let tooLong: IngestError | undefined;
   try {
-    let summary: TraceSummary | undefined;
-    // A too-long line is reported when it overflows, long before it ends (if ever): stop there.
-    const guarded = async function* () {
-      for await (const chunk of source) {
-        if (tooLong) throw tooLong;
-        yield chunk;
-      }
-    };
-    const items = readTrace(guarded(), {
-      maxLineLength: options.maxLineBytes,
-      // each batch is done with (copied into the event store's block) before the next is asked for
-      recycleBatches: true,
-      onError: (e) => {
-        if (e.code === "LINE_TOO_LONG")
-          tooLong ??= new IngestError(
-            "TRACE_LINE_TOO_LONG",
-            `line ${e.line} of '${options.member}' is longer than ${options.maxLineBytes} bytes`,
-          );
-      },
-    });
-    for await (const item of items) {
-      if (tooLong) throw tooLong;
-      if (item.type === "end") {
-        summary = item.summary;
-        break;
-      }
-      const { batch, devices } = item;
-      registers.add(batch, devices);
-      for (let i = 0; i < batch.length; i++) {
-        const k = batch.kind[i]!;
-        if ((k === EventKind.LOST || k === EventKind.CPU_LOST) && lostTimes.size < 100_000)
-          lostTimes.set(batch.start + i, batch.sec[i]! * 1e6 + batch.usec[i]!);
-      }
-      let row = 0;
-      while (row < batch.length) {
-        if (writer.events === writer.nextCheckpoint) {
-          await channel.push(writer.checkpoint(writer.events, tracker.snapshot()));
-        }
-        const until = Math.min(batch.length, row + (writer.nextCheckpoint - writer.events));
-        tracker.feed(batch, devices, row, until);
-        await channel.push(writer.add(batch, row, until));
-        row = until;
-        await breathe();
-      }
-    }
-    if (tooLong) throw tooLong;
-    if (!summary) throw new Error("the trace parser ended without a summary");
-    const { chunks, meta } = writer.finish<EventStoreApp>({
-      member: options.member,
-      parserVersion: options.parserVersion,
-      rnndbVersion: options.rnndbVersion(),
-      devices: summary.devices,
-      annotatedDevices: tracker.annotatedDevices,
-    });
-    await channel.push(chunks);
+    const emit = (chunks: Uint8Array[]) => channel.push(chunks);
+    const pass: PassResult & { rnndbError?: string | null } = options.thread
+      ? await runPassInThread(
+          source,
+          {
+            member: options.member,
+            maxLineBytes: options.maxLineBytes,
+            parserVersion: options.parserVersion,
+            rnndbDir: options.thread.rnndbDir,
+            blockEvents: options.blockEvents,
+            checkpointInterval: options.checkpointInterval,
+          },
+          emit,
+        )
+      : await indexPass(source, options, emit);
     channel.end();
     const put = await stored;
-    return { member: options.member, summary, registers, lostTimes, eventStore: { ...put, meta } };
+    return {
+      member: options.member,
+      summary: pass.summary,
+      registers: pass.registers,
+      lostTimes: pass.lostTimes,
+      eventStore: { ...put, meta: pass.meta },
+      rnndbError: pass.rnndbError ?? null,
+    };
   } catch (err) {
     channel.fail(err as Error);
     await stored.catch(() => {});

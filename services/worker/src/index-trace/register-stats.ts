@@ -14,6 +14,19 @@ export interface RegisterStatRow {
   lastEvent: number;
 }
 
+export interface RegisterStatsParts {
+  maxRegisters: number;
+  size: number;
+  truncated: boolean;
+  keys: Float64Array;
+  reads: Float64Array;
+  writes: Float64Array;
+  first: Float64Array;
+  last: Float64Array;
+  grain: Uint8Array<ArrayBufferLike>;
+  devices: readonly PciDevice[];
+}
+
 /** Accesses to memory apertures are counted per page of this size. */
 export const PAGE_BYTES = 4096;
 const PAGE_LOW = PAGE_BYTES - 1;
@@ -64,7 +77,7 @@ export class RegisterStats {
   private size = 0;
   truncated = false;
   /** EXACT, PAGED or PAGED_PRAMIN by device * 8 + BAR, for the devices seen so far. */
-  private grain = new Uint8Array(0);
+  private grain: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
   private devices: readonly PciDevice[] = [];
 
   constructor(private readonly maxRegisters = 500_000) {}
@@ -193,6 +206,47 @@ export class RegisterStats {
       while (this.table[h]! >= 0) h = (h + 1) & this.mask;
       this.table[h] = s;
     }
+  }
+
+  /** The table's contents as plain data (typed arrays to transfer from the indexing thread). */
+  parts(): RegisterStatsParts {
+    const n = this.size;
+    return {
+      maxRegisters: this.maxRegisters,
+      size: n,
+      truncated: this.truncated,
+      keys: this.keys.slice(0, n),
+      reads: this.reads.slice(0, n),
+      writes: this.writes.slice(0, n),
+      first: this.first.slice(0, n),
+      last: this.last.slice(0, n),
+      grain: this.grain,
+      devices: this.devices,
+    };
+  }
+
+  static fromParts(p: RegisterStatsParts): RegisterStats {
+    const r = new RegisterStats(p.maxRegisters);
+    const cap = Math.max(1024, p.size);
+    const take = (a: Float64Array) => {
+      const out = new Float64Array(cap);
+      out.set(a.subarray(0, p.size));
+      return out;
+    };
+    r.keys = take(p.keys);
+    r.reads = take(p.reads);
+    r.writes = take(p.writes);
+    r.first = take(p.first);
+    r.last = take(p.last);
+    r.size = p.size;
+    r.truncated = p.truncated;
+    r.grain = p.grain;
+    r.devices = p.devices;
+    let table = 1 << 12;
+    while (table < p.size * 2) table *= 2;
+    r.table = new Int32Array(table / 2);
+    r.rehash();
+    return r;
   }
 
   get count(): number {

@@ -26,7 +26,7 @@ export interface Decompressed {
 // multi-block files) against 25-53 MB/s for lzma-native, and lzma-native ignores backpressure (a
 // 2 GiB bomb drove it to 898 MB RSS before a guard could stop it). Through a pipe, the child stops
 // when we stop reading, so memory stays bounded, and its own memory limit caps hostile headers.
-const DECODED_BUFFER_BYTES = 4 << 20;
+const DECODED_BUFFER_BYTES = 1 << 20;
 
 const PROGRAMS: Record<"xz" | "bzip2" | "zstd", string[]> = {
   xz: ["xz", "-dc", "-T0", "--memlimit-decompress=1GiB"],

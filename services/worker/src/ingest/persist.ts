@@ -1,10 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import type { BlobStore } from "@mmiohub/storage";
 import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import type { CardRow, TraceWarning } from "../index-trace/identify";
 import type { RegisterStatRow } from "../index-trace/register-stats";
+import { BlobVanishedError, lockBlobsForCommit } from "./blob-guard";
 
 const newTraceId = () =>
   randomBytes(8).toString("base64url").replace(/[-_]/g, "x").toLowerCase().slice(0, 10);
@@ -106,7 +108,12 @@ export async function saveTraces(
   submissionId: string,
   traces: TraceRecord[],
   update: SubmissionUpdate,
-  options: { allowDone?: boolean } = {},
+  options: {
+    allowDone?: boolean;
+    /** The blobs the rows name (event stores, attachments): checked present under their locks. */
+    blobs?: string[];
+    storage?: Pick<BlobStore, "size">;
+  } = {},
 ): Promise<SaveOutcome> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
@@ -120,6 +127,10 @@ export async function saveTraces(
     if (!status || status === "failed" || (status === "done" && !options.allowDone)) {
       await client.query("ROLLBACK");
       return { saved: false, reason: status ? "finished" : "gone" };
+    }
+    if (options.blobs?.length && options.storage) {
+      const missing = await lockBlobsForCommit(client, options.storage, options.blobs);
+      if (missing.length > 0) throw new BlobVanishedError(missing);
     }
     const previous = await client.query<{
       id: string;
@@ -256,23 +267,6 @@ export async function saveTraces(
   } catch (err) {
     await client.query("ROLLBACK").catch(() => {});
     throw err;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-/** Event-store blobs that no trace row references any more (after reprocessing or a failure). */
-export async function unreferencedKeys(databaseUrl: string, keys: string[]): Promise<string[]> {
-  if (keys.length === 0) return [];
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const used = await client.query<{ k: string }>(
-      `SELECT DISTINCT event_store_key AS k FROM "trace" WHERE event_store_key = ANY($1)`,
-      [keys],
-    );
-    const inUse = new Set(used.rows.map((r) => r.k));
-    return [...new Set(keys)].filter((k) => !inUse.has(k));
   } finally {
     await client.end().catch(() => {});
   }

@@ -4,12 +4,14 @@ import type { BlobStore } from "@mmiohub/storage";
 import { BlobNotFoundError } from "@mmiohub/storage";
 import type { Logger } from "pino";
 import type { WorkerConfig } from "../env";
+import { indexThreadEnabled } from "../index-trace/index-thread";
 import { type IndexedTrace, indexTrace } from "../index-trace/index-trace";
 import { openArchive, peek } from "./archive";
+import { deleteUnreferencedBlobs } from "./blob-guard";
 import { indexContext } from "./context";
 import { IngestError } from "./errors";
 import { Notes } from "./notes";
-import { saveTraces, unreferencedKeys } from "./persist";
+import { saveTraces } from "./persist";
 import { buildRecords } from "./records";
 import { looksLikeTrace } from "./trace-detect";
 
@@ -125,10 +127,12 @@ export async function readSubmission(
           parserVersion: ctx.parserVersion,
           annotatorDatabases: ctx.databases,
           rnndbVersion: ctx.rnndbVersion,
+          ...(indexThreadEnabled() ? { thread: { rnndbDir: config.MMIOHUB_RNNDB ?? null } } : {}),
           blockEvents: config.EVENT_BLOCK_EVENTS,
           checkpointInterval: config.CHECKPOINT_INTERVAL,
         });
         written.push(indexed.eventStore.key);
+        if (indexed.rnndbError) deps.log.warn({ error: indexed.rnndbError }, "no NVIDIA checkpoints");
         const s = indexed.summary;
         const paged = indexed.registers.pagedBars();
         notes.add(
@@ -139,7 +143,8 @@ export async function readSubmission(
           {
             member: member.name,
             parserVersion: ctx.parserVersion,
-            rnndbVersion: ctx.rnndbVersion(),
+            rnndbVersion: indexed.eventStore.meta.app.rnndbVersion,
+            ...(indexed.rnndbError ? { rnndbError: indexed.rnndbError } : {}),
             registersPerPage: paged,
             registersTruncated: indexed.registers.truncated,
           },
@@ -189,7 +194,15 @@ export async function readSubmission(
         );
       }
     }
-    return { traces, side, attachments, compression: archive.compression, rnndbVersion: ctx.rnndbVersion() };
+    return {
+      traces,
+      side,
+      attachments,
+      compression: archive.compression,
+      rnndbVersion:
+        traces.find((t) => t.indexed.eventStore.meta.app.rnndbVersion)?.indexed.eventStore.meta.app
+          .rnndbVersion ?? null,
+    };
   } catch (err) {
     archive.abort();
     await dropUnreferenced(deps, written);
@@ -205,11 +218,11 @@ export async function readSubmission(
   }
 }
 
-/** Removes blobs this run wrote that no trace references (nothing half-done stays behind). */
+/** Removes blobs this run wrote that nothing references (nothing half-done stays behind). */
 async function dropUnreferenced(deps: IngestDeps, keys: string[]): Promise<void> {
   if (keys.length === 0) return;
   try {
-    for (const key of await unreferencedKeys(deps.config.DATABASE_URL, keys)) await deps.storage.delete(key);
+    await deleteUnreferencedBlobs(deps.prisma, deps.storage, keys);
   } catch (err) {
     deps.log.warn({ err }, "could not remove unreferenced blobs");
   }
@@ -249,7 +262,13 @@ export async function ingestSubmission(deps: IngestDeps, submissionId: string): 
   const ctx = await indexContext(deps.config, deps.log);
   const built = buildRecords(submission, result, ctx, notes);
   const t0 = performance.now();
-  const outcome = await saveTraces(deps.config.DATABASE_URL, submissionId, built.traces, built.update);
+  const outcome = await saveTraces(deps.config.DATABASE_URL, submissionId, built.traces, built.update, {
+    storage: deps.storage,
+    blobs: [
+      ...result.traces.map((t) => t.indexed.eventStore.key),
+      ...result.attachments.flatMap((a) => (a.key ? [a.key] : [])),
+    ],
+  });
   const keys = result.traces.map((t) => t.indexed.eventStore.key);
   if (!outcome.saved) {
     await dropUnreferenced(deps, keys);

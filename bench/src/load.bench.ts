@@ -236,7 +236,7 @@ async function browse(
   // autocannon's overallRate paces the requests (an open load, not as fast as possible).
   const options = {
     url,
-    connections: Math.max(2, Math.ceil(rate / 10)),
+    connections: Math.max(4, Math.ceil(rate / 2)),
     duration: seconds,
     overallRate: rate,
     requests: [{ method: "GET", setupRequest: (req: object) => ({ ...req, path: kind.path(r) }) }],
@@ -414,7 +414,7 @@ async function main() {
         `${r.name.padEnd(16)} ${String(r.requests).padStart(9)} ${fmt(r.requests / DURATION).padStart(7)} ${String(r.ok).padStart(6)} ${String(r.status4xx).padStart(4)} ${String(r.status5xx).padStart(4)} ${String(r.errors).padStart(7)} ${fmt(r.p50).padStart(8)} ${fmt(r.p99).padStart(8)} ${fmt(r.max).padStart(8)}`,
       );
     console.log(
-      `${"upload (20 MB)".padEnd(16)} ${String(uploads.length).padStart(9)} ${fmt(uploads.length / loadSeconds, 2).padStart(7)} ${String(upMs.length).padStart(6)} ${String(up4xx.length).padStart(4)} ${String(up5xx).padStart(4)} ${String(upErrors.length).padStart(7)} ${fmt(percentile(upMs, 50), 0).padStart(8)} ${fmt(percentile(upMs, 99), 0).padStart(8)} ${fmt(upMs[upMs.length - 1] ?? Number.NaN, 0).padStart(8)}`,
+      `${`upload ${(ARCHIVE_SIZE / 1e6).toFixed(0)} MB`.padEnd(16)} ${String(uploads.length).padStart(9)} ${fmt(uploads.length / loadSeconds, 2).padStart(7)} ${String(upMs.length).padStart(6)} ${String(up4xx.length).padStart(4)} ${String(up5xx).padStart(4)} ${String(upErrors.length).padStart(7)} ${fmt(percentile(upMs, 50), 0).padStart(8)} ${fmt(percentile(upMs, 99), 0).padStart(8)} ${fmt(upMs[upMs.length - 1] ?? Number.NaN, 0).padStart(8)}`,
     );
     if (up4xx.length) console.log(`  refused uploads: ${JSON.stringify(up4xx.map((u) => u.code))}`);
     if (upErrors.length)

@@ -8,6 +8,7 @@ import { createQueue, redisConnection } from "@mmiohub/jobs";
 import type { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ApiProcess, exitOf, startApiProcess } from "./api-process";
+import { waitFor } from "./helpers";
 import { privateDatabase } from "./private-database";
 
 // Real API processes on one database, Redis and storage directory: a resumable upload moves between
@@ -23,7 +24,21 @@ const started: ApiProcess[] = [];
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 const TUS = { "tus-resumable": "1.0.0" };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits until the API process has logged receiving `method url` (its handler is running). */
+const seen = (p: ApiProcess, method: string, url: string) =>
+  waitFor(
+    async () =>
+      p
+        .output()
+        .split("\n")
+        .some(
+          (l) => l.includes('"msg":"incoming request"') && l.includes(`"method":"${method}","url":"${url}"`),
+        )
+        ? true
+        : undefined,
+    20_000,
+    `the API to receive ${method} ${url} (${p.output().slice(-500)})`,
+  );
 
 async function api(extra: Record<string, string> = {}): Promise<ApiProcess> {
   const p = await startApiProcess({
@@ -158,9 +173,13 @@ describe("API processes", { timeout: 120_000 }, () => {
     const upload = streamingRequest(a.base, "POST", "/api/v1/submissions", form.headers);
     await upload.send(form.head);
     await upload.send(data.subarray(0, 1 << 20));
-    await sleep(300);
+    await seen(a, "POST", "/api/v1/submissions");
     a.kill("SIGTERM");
-    await sleep(500);
+    await waitFor(
+      async () => (a.output().includes("shutting down") ? true : undefined),
+      20_000,
+      "the shutdown to begin",
+    );
     // closing: the listening socket is gone, the in-flight request is still being read
     const refused = await fetch(`${a.base}/health`).then(
       (r) => `status ${r.status}`,
@@ -193,9 +212,13 @@ describe("API processes", { timeout: 120_000 }, () => {
       "content-length": String(half),
     });
     await chunk.send(data.subarray(0, half / 2));
-    await sleep(300);
+    await seen(a, "PATCH", path);
     a.kill("SIGTERM");
-    await sleep(300);
+    await waitFor(
+      async () => (a.output().includes("shutting down") ? true : undefined),
+      20_000,
+      "the shutdown to begin",
+    );
     await chunk.end(data.subarray(half / 2, half));
     const answer = await chunk.answer;
     expect(answer.status, answer.body ?? answer.error).toBe(204);
@@ -226,7 +249,8 @@ describe("API processes", { timeout: 120_000 }, () => {
     const upload = streamingRequest(a.base, "POST", "/api/v1/submissions", form.headers);
     await upload.send(form.head);
     await upload.send(formData.subarray(0, 1 << 20));
-    await sleep(300);
+    await seen(a, "PATCH", path);
+    await seen(a, "POST", "/api/v1/submissions");
     a.kill("SIGTERM");
     // Both clients stall past the grace: the server closes their connections.
     const [tusAnswer, formAnswer] = await Promise.all([chunk.answer, upload.answer]);

@@ -89,7 +89,7 @@ describe("several workers on one queue", { timeout: 240_000 }, () => {
         REDIS_URL: deps.config.REDIS_URL,
         STORAGE_DIR: deps.storage.root,
         QUEUE_PREFIX: prefix,
-        JOB_LOCK_MS: "4000",
+        JOB_LOCK_MS: "8000",
         SWEEP_INTERVAL_MS: "2000",
         STALE_AFTER_MS: "30000",
       });

@@ -11,11 +11,15 @@
 // Inputs are generated under --dir once and reused (xz -6 of 500 MB takes minutes).
 import { spawn, spawnSync } from "node:child_process";
 import { createReadStream, createWriteStream, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg as osLoadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseSize, writeTrace } from "./generate-trace";
 
+const loadavg = () =>
+  osLoadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
 const rssMb = () => process.resourceUsage().maxRSS / 1024;
 
 /** Runs a command with stdout discarded; wall seconds and its peak RSS (GNU time). */
@@ -46,6 +50,8 @@ function timed(
 
 interface ChildResult {
   seconds: number;
+  /** The process's first (tiny) trace: indexing thread start and rnndb load, paid once per worker. */
+  warmupSeconds: number;
   /** CPU seconds of the worker process itself (the xz child not included). */
   cpuSeconds: number;
   peakRssMb: number;
@@ -58,7 +64,7 @@ interface ChildResult {
 }
 
 /** In the child: ingest one archive file, print the figures as JSON. */
-async function child(file: string, env: Record<string, string>): Promise<void> {
+async function child(file: string, env: Record<string, string>, inline: boolean): Promise<void> {
   const { LocalBlobStore } = await import("@mmiohub/storage");
   const { createPrisma } = await import("@mmiohub/db");
   const { pino } = await import("pino");
@@ -73,6 +79,18 @@ async function child(file: string, env: Record<string, string>): Promise<void> {
     const log = pino({ level: "warn" });
     const deps = { prisma: createPrisma(config.DATABASE_URL), storage, config, log };
     await indexContext(config, log); // pci.ids read once per process, as in the worker
+    const { setIndexThreadEnabled } = await import("../../services/worker/src/index-trace/index-thread");
+    setIndexThreadEnabled(!inline);
+    // A running worker has its indexing thread up and the rnndb opened (once per process): a
+    // first small trace does that here, timed on its own.
+    const w0 = performance.now();
+    const small = join(dir, "warmup.mmiotrace");
+    const out = createWriteStream(small);
+    await writeTrace(out, { size: 200_000, seed: 2 });
+    await new Promise((resolve) => out.end(resolve));
+    const warm = await storage.put(createReadStream(small));
+    await worker.readSubmission(deps, warm.key, warm.size, "warmup", new Notes());
+    const warmupSeconds = (performance.now() - w0) / 1000;
     const t0 = performance.now();
     const c0 = process.cpuUsage();
     const cpu = () => {
@@ -87,6 +105,7 @@ async function child(file: string, env: Record<string, string>): Promise<void> {
       const t = r.traces[0]!;
       result = {
         seconds: (performance.now() - t0) / 1000,
+        warmupSeconds,
         cpuSeconds: cpu(),
         peakRssMb: rssMb(),
         outcome: "done",
@@ -99,6 +118,7 @@ async function child(file: string, env: Record<string, string>): Promise<void> {
     } catch (err) {
       result = {
         seconds: (performance.now() - t0) / 1000,
+        warmupSeconds,
         cpuSeconds: cpu(),
         peakRssMb: rssMb(),
         outcome: `${(err as { code?: string }).code ?? "ERROR"}: ${(err as Error).message}`,
@@ -111,9 +131,14 @@ async function child(file: string, env: Record<string, string>): Promise<void> {
   }
 }
 
-async function ingestInChild(file: string, env: Record<string, string> = {}): Promise<ChildResult> {
+async function ingestInChild(
+  file: string,
+  env: Record<string, string> = {},
+  inline = false,
+): Promise<ChildResult> {
   const self = fileURLToPath(import.meta.url);
-  const r = spawnSync(process.execPath, ["--import", "tsx", self, "--child", file, JSON.stringify(env)], {
+  const args = [self, "--child", file, JSON.stringify(env), inline ? "inline" : "thread"];
+  const r = spawnSync(process.execPath, ["--import", "tsx", ...args], {
     encoding: "utf8",
     maxBuffer: 1 << 24,
   });
@@ -136,7 +161,10 @@ function ensure(path: string, make: () => void): string {
 const mb = (n: number) => (n / 1e6).toFixed(1);
 
 async function main(argv: string[]): Promise<void> {
-  if (argv[0] === "--child") return child(argv[1]!, JSON.parse(argv[2] ?? "{}"));
+  if (argv[0] === "--child") return child(argv[1]!, JSON.parse(argv[2] ?? "{}"), argv[3] === "inline");
+  // The register database the worker annotates with (as in the tests), unless set.
+  const rnndb = fileURLToPath(new URL("../../../shared/rnndb/envytools", import.meta.url));
+  if (!process.env.MMIOHUB_RNNDB && existsSync(rnndb)) process.env.MMIOHUB_RNNDB = rnndb;
   const arg = (name: string) => {
     const i = argv.indexOf(name);
     return i >= 0 ? argv[i + 1] : undefined;
@@ -146,6 +174,9 @@ async function main(argv: string[]): Promise<void> {
   const seed = Number(arg("--seed") ?? "1");
   const dir = arg("--dir") ?? "/tmp/mmiohub-ingest-bench";
   const forms = (arg("--forms") ?? "single,mt").split(",");
+  // thread: the worker as it runs (the pass on its indexing thread); inline: the pass on the main
+  // thread, for comparison.
+  const modes = (arg("--modes") ?? "thread").split(",");
   spawnSync("mkdir", ["-p", dir]);
   const text = join(dir, `trace-${sizeText}-seed${seed}.mmiotrace`);
   if (!existsSync(text)) {
@@ -175,18 +206,22 @@ async function main(argv: string[]): Promise<void> {
       ),
     ]);
   console.log(`ingest benchmark: ${sizeText} generated trace (seed ${seed}), ${new Date().toISOString()}`);
+  console.log(`MMIOHUB_RNNDB=${process.env.MMIOHUB_RNNDB ?? "(unset: no checkpoints)"}; load: ${loadavg()}`);
   console.log(
-    "| input | compressed MB | `xz -dc` s (CPU s) | `xz -dc -T0` s | ingest s | ingest / `xz -dc` | worker CPU s | worker peak RSS MB | xz peak RSS MB | events | event store MB | registers | checkpoints |",
+    "| input | mode | compressed MB | `xz -dc` s (CPU s) | `xz -dc -T0` s | ingest s | ingest / `xz -dc` | worker CPU s | worker peak RSS MB | xz peak RSS MB | first-trace s | events | event store MB | registers | checkpoints |",
   );
-  console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
   for (const [label, file] of files) {
-    const plain = await timed(["xz", "-dc", file]);
-    const threaded = await timed(["xz", "-dc", "-T0", "--memlimit-decompress=1GiB", file]);
-    const ingest = await ingestInChild(file);
-    if (ingest.outcome !== "done") throw new Error(`ingest of ${file}: ${ingest.outcome}`);
-    console.log(
-      `| ${label} | ${mb(statSync(file).size)} | ${plain.seconds.toFixed(2)} (${plain.cpuSeconds?.toFixed(2) ?? "?"}) | ${threaded.seconds.toFixed(2)} | ${ingest.seconds.toFixed(2)} | ${(ingest.seconds / plain.seconds).toFixed(2)} | ${ingest.cpuSeconds.toFixed(2)} | ${ingest.peakRssMb.toFixed(0)} | ${threaded.peakRssMb?.toFixed(0) ?? "?"} | ${ingest.events} | ${mb(ingest.eventStoreBytes!)} | ${ingest.registers} | ${ingest.checkpoints} |`,
-    );
+    for (const mode of modes) {
+      // the baseline right before each ingest: on a shared machine both see the same load
+      const plain = await timed(["xz", "-dc", file]);
+      const threaded = await timed(["xz", "-dc", "-T0", "--memlimit-decompress=1GiB", file]);
+      const ingest = await ingestInChild(file, {}, mode === "inline");
+      if (ingest.outcome !== "done") throw new Error(`ingest of ${file}: ${ingest.outcome}`);
+      console.log(
+        `| ${label} | ${mode} | ${mb(statSync(file).size)} | ${plain.seconds.toFixed(2)} (${plain.cpuSeconds?.toFixed(2) ?? "?"}) | ${threaded.seconds.toFixed(2)} | ${ingest.seconds.toFixed(2)} | ${(ingest.seconds / plain.seconds).toFixed(2)} | ${ingest.cpuSeconds.toFixed(2)} | ${ingest.peakRssMb.toFixed(0)} | ${threaded.peakRssMb?.toFixed(0) ?? "?"} | ${ingest.warmupSeconds.toFixed(2)} | ${ingest.events} | ${mb(ingest.eventStoreBytes!)} | ${ingest.registers} | ${ingest.checkpoints} |`,
+      );
+    }
   }
   if (!argv.includes("--no-bomb")) {
     const bomb = ensure(join(dir, "bomb-2GiB-zeros.xz"), () =>

@@ -245,7 +245,9 @@ describe("reprocessing", () => {
     expect((await api.app.inject({ method: "POST", url, headers: bearer("alice") })).statusCode).toBe(403);
     const res = await api.app.inject({ method: "POST", url, headers: bearer("maint") });
     expect(res.statusCode, res.body).toBe(202);
-    expect(res.json()).toMatchObject({ id: owned, status: "received", finishedAt: null });
+    // the previous result stays on show (and keeps its finish time) while the new run is under way
+    expect(res.json()).toMatchObject({ id: owned, status: "reprocessing" });
+    expect(res.json().finishedAt).not.toBeNull();
     const job = await api.queue.getJob(`ingest-${owned}`);
     expect(await job?.getState()).toBe("waiting");
     // Still queued: nothing to do a second time.

@@ -71,7 +71,7 @@ for (const event of ["completed", "failed"] as const)
 async function handBack(job: Job): Promise<void> {
   const { submissionId } = JOBS.ingest.schema.parse(job.data);
   await prisma.submission.updateMany({
-    where: { id: submissionId, status: "processing", attempts: { gt: 0 } },
+    where: { id: submissionId, status: { in: ["processing", "reprocessing"] }, attempts: { gt: 0 } },
     data: { attempts: { decrement: 1 } },
   });
   await job.moveToWait(job.token);

@@ -48,9 +48,10 @@ export function reprocessWhere(f: ReprocessFilter): Prisma.SubmissionWhereInput 
 
 /**
  * Runs the pipeline again for the matching submissions (after a register database or parser
- * improvement): each goes back to `received` and is enqueued. The raw archive is never touched;
- * the previous traces stay visible until the new result replaces them in one transaction, and
- * trace ids (permanent links) are kept.
+ * improvement): a done one becomes `reprocessing` (a failed one `received`) and is enqueued. The
+ * raw archive is never touched; the previous traces stay visible (and the status says
+ * reprocessing) until the new result replaces them in one transaction, and trace ids (permanent
+ * links) are kept.
  */
 export async function reprocess(
   prisma: PrismaClient,
@@ -74,8 +75,14 @@ export async function reprocess(
     const pageIds = page.map((p) => p.id);
     ids.push(...pageIds);
     if (options.dryRun) continue;
+    // A done submission keeps its traces on show and reads `reprocessing`; a failed one has
+    // nothing to show and starts over as `received`.
     await prisma.submission.updateMany({
-      where: { id: { in: pageIds }, status: { in: ["done", "failed"] } },
+      where: { id: { in: pageIds }, status: "done" },
+      data: { status: "reprocessing", attempts: 0, reasonCode: null, reason: null },
+    });
+    await prisma.submission.updateMany({
+      where: { id: { in: pageIds }, status: "failed" },
       data: { status: "received", attempts: 0, reasonCode: null, reason: null, finishedAt: null },
     });
     // If Redis is down, the worker's sweep enqueues them later: the rows say what to do.

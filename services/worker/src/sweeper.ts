@@ -18,7 +18,7 @@ export async function sweep(
 ): Promise<number> {
   const cutoff = new Date(Date.now() - options.staleAfterMs);
   const pending = await prisma.submission.findMany({
-    where: { status: { in: ["received", "processing"] }, updatedAt: { lte: cutoff } },
+    where: { status: { in: ["received", "processing", "reprocessing"] }, updatedAt: { lte: cutoff } },
     select: { id: true, attempts: true },
     orderBy: { createdAt: "asc" },
     take: 1000,

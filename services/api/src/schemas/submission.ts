@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-export const submissionStatus = z.enum(["received", "processing", "done", "failed"]);
+export const submissionStatus = z.enum(["received", "processing", "done", "failed", "reprocessing"]);
 
 /**
  * What the uploader may say about the trace. metadata.json from the capture agent fits here; the

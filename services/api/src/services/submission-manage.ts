@@ -35,16 +35,22 @@ export async function withdrawSubmission(db: Db, id: string): Promise<void> {
 
 /**
  * Runs ingest again for one finished submission (after a parser or register database update), as
- * the worker's `reprocess` command does: back to `received`, then a fresh job. Trace ids are kept
+ * the worker's `reprocess` command does: `reprocessing` (a failed one `received`), then a fresh job. Trace ids are kept
  * by the worker, so permanent links survive. The one implementation behind the API's
  * `POST .../reprocess` and the maintainers' page button: a submission still being ingested is left
  * alone and answers SUBMISSION_BUSY (409) in both.
  */
 export async function reprocessSubmission(db: Db, queue: Queue, id: string): Promise<void> {
-  const { count } = await db.submission.updateMany({
-    where: { id, status: { in: ["done", "failed"] } },
+  // Done: its traces stay on show, the status says reprocessing; failed: nothing to show, received.
+  const done = await db.submission.updateMany({
+    where: { id, status: "done" },
+    data: { status: "reprocessing", attempts: 0, reasonCode: null, reason: null },
+  });
+  const failed = await db.submission.updateMany({
+    where: { id, status: "failed" },
     data: { status: "received", attempts: 0, reasonCode: null, reason: null, finishedAt: null },
   });
+  const count = done.count + failed.count;
   if (count === 0) {
     const s = await db.submission.findUnique({ where: { id }, select: { status: true } });
     if (!s) throw new AppError("NOT_FOUND", `no submission ${id}`);

@@ -22,7 +22,7 @@ export interface SubmissionDeps {
 
 export interface CreatedSubmission {
   id: string;
-  status: "received" | "processing" | "done" | "failed";
+  status: "received" | "processing" | "done" | "failed" | "reprocessing";
   created: boolean;
   /** The private manage token, only when this call created the submission. */
   manageToken?: string;

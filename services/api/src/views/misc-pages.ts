@@ -6,11 +6,12 @@ import { formatBytes, formatDate, hex4, layout } from "./layout";
 
 export function submissionPage(s: SubmissionPageData, panel?: Html): Html {
   const busy = s.status === "received" || s.status === "processing";
+  const again = s.status === "reprocessing";
   return layout({
     title: `Submission ${s.id}`,
     page: "submission",
     body: html`<h1>Submission <code>${s.id}</code></h1>
-<p class="status status-${s.status}" data-status="${s.status}">${s.status}${busy ? " — this page shows the traces once processing is done; reload it in a moment." : ""}</p>
+<p class="status status-${s.status}" data-status="${s.status}">${s.status}${busy ? " — this page shows the traces once processing is done; reload it in a moment." : ""}${again ? " — running through ingest again; the traces below are those of the previous run until the new one replaces them." : ""}</p>
 ${s.status === "failed" ? html`<p class="error"><code>${s.reasonCode ?? ""}</code> ${s.reason ?? ""}</p>` : ""}
 ${panel ?? ""}
 <dl>

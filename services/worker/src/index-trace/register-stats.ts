@@ -18,11 +18,11 @@ export interface RegisterStatsParts {
   maxRegisters: number;
   size: number;
   truncated: boolean;
-  keys: Float64Array;
-  reads: Float64Array;
-  writes: Float64Array;
-  first: Float64Array;
-  last: Float64Array;
+  keys: Float64Array<ArrayBuffer>;
+  reads: Float64Array<ArrayBuffer>;
+  writes: Float64Array<ArrayBuffer>;
+  first: Float64Array<ArrayBuffer>;
+  last: Float64Array<ArrayBuffer>;
   grain: Uint8Array<ArrayBufferLike>;
   devices: readonly PciDevice[];
 }
@@ -172,7 +172,7 @@ export class RegisterStats {
   private insert(key: number, lo: number, tag: number, event: number): number {
     if (this.size === this.keys.length) {
       const grow = (a: Float64Array) => {
-        const n = new Float64Array(a.length * 2);
+        const n = new Float64Array(Math.max(1024, a.length * 2));
         n.set(a);
         return n;
       };
@@ -208,36 +208,33 @@ export class RegisterStats {
     }
   }
 
-  /** The table's contents as plain data (typed arrays to transfer from the indexing thread). */
+  /**
+   * The table's contents as plain data, to move from the indexing thread (its arrays are handed
+   * over, not copied: this object is done with once they are sent).
+   */
   parts(): RegisterStatsParts {
-    const n = this.size;
     return {
       maxRegisters: this.maxRegisters,
-      size: n,
+      size: this.size,
       truncated: this.truncated,
-      keys: this.keys.slice(0, n),
-      reads: this.reads.slice(0, n),
-      writes: this.writes.slice(0, n),
-      first: this.first.slice(0, n),
-      last: this.last.slice(0, n),
+      keys: this.keys,
+      reads: this.reads,
+      writes: this.writes,
+      first: this.first,
+      last: this.last,
       grain: this.grain,
       devices: this.devices,
     };
   }
 
+  /** The statistics again from parts() (arrays adopted as they are). */
   static fromParts(p: RegisterStatsParts): RegisterStats {
     const r = new RegisterStats(p.maxRegisters);
-    const cap = Math.max(1024, p.size);
-    const take = (a: Float64Array) => {
-      const out = new Float64Array(cap);
-      out.set(a.subarray(0, p.size));
-      return out;
-    };
-    r.keys = take(p.keys);
-    r.reads = take(p.reads);
-    r.writes = take(p.writes);
-    r.first = take(p.first);
-    r.last = take(p.last);
+    r.keys = p.keys;
+    r.reads = p.reads;
+    r.writes = p.writes;
+    r.first = p.first;
+    r.last = p.last;
     r.size = p.size;
     r.truncated = p.truncated;
     r.grain = p.grain;

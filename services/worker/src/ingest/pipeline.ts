@@ -249,7 +249,11 @@ export async function ingestSubmission(deps: IngestDeps, submissionId: string): 
   }
   await deps.prisma.submission.update({
     where: { id: submissionId },
-    data: { status: "processing", attempts: { increment: 1 } },
+    // a reprocessed submission keeps saying so (its previous traces are still the ones shown)
+    data: {
+      status: submission.status === "reprocessing" ? "reprocessing" : "processing",
+      attempts: { increment: 1 },
+    },
   });
   const notes = new Notes();
   const result = await readSubmission(
@@ -280,8 +284,18 @@ export async function ingestSubmission(deps: IngestDeps, submissionId: string): 
 }
 
 export async function markFailed(prisma: PrismaClient, submissionId: string, code: string, reason: string) {
+  // A failed reprocessing leaves the previous result in place (done), with why the new run failed.
   await prisma.submission.updateMany({
-    where: { id: submissionId, status: { not: "done" } },
+    where: { id: submissionId, status: "reprocessing" },
+    data: {
+      status: "done",
+      reasonCode: code,
+      reason: `reprocessing failed; the previous result is kept: ${reason}`.slice(0, 2000),
+      finishedAt: new Date(),
+    },
+  });
+  await prisma.submission.updateMany({
+    where: { id: submissionId, status: { in: ["received", "processing"] } },
     data: { status: "failed", reasonCode: code, reason: reason.slice(0, 2000), finishedAt: new Date() },
   });
 }

@@ -17,7 +17,9 @@ import { once } from "node:events";
 import {
   closeSync,
   createReadStream,
+  createWriteStream,
   existsSync,
+  fsyncSync,
   openSync,
   readFileSync,
   statSync,
@@ -27,6 +29,7 @@ import { rm } from "node:fs/promises";
 import { request } from "node:http";
 import { loadavg } from "node:os";
 import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
 import autocannon from "autocannon";
 import {
   benchPaths,
@@ -89,6 +92,7 @@ async function load(
 }
 
 const ms = (n: number) => n.toFixed(1);
+const mb0 = (n: number) => (Number.isNaN(n) ? "-" : n.toFixed(0));
 function row(label: string, r: LoadResult): string {
   return `| ${label} | ${r.requests} | ${r.rps.toFixed(0)} | ${ms(r.p50)} | ${ms(r.p90)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.non2xx} | ${r.errors} |`;
 }
@@ -284,6 +288,28 @@ async function uploads(
   };
   try {
     {
+      // The disk's floor in this run: the same bytes read and written into the storage directory
+      // with an fsync, no HTTP, no hashing.
+      const file = uploadFile(dir, size);
+      await file.sha256;
+      const copy = join(storageDir, `bench-copy-${process.pid}`);
+      const t0 = performance.now();
+      await pipeline(createReadStream(file.path, { highWaterMark: 1 << 20 }), createWriteStream(copy));
+      const fd = openSync(copy, "r");
+      fsyncSync(fd);
+      closeSync(fd);
+      const seconds = (performance.now() - t0) / 1000;
+      await rm(copy, { force: true });
+      out.push({
+        label: "baseline: file copy into STORAGE_DIR + fsync (no HTTP)",
+        seconds,
+        mbPerSecond: size / 1e6 / seconds,
+        rssBeforeMb: Number.NaN,
+        rssPeakMb: Number.NaN,
+        status: "-",
+      });
+    }
+    {
       const file = uploadFile(dir, size);
       await file.sha256;
       const r = await withRss(api.pid, async () => {
@@ -424,7 +450,7 @@ async function main(argv: string[]): Promise<void> {
       console.log("|---|---|---|---|---|---|---|");
       for (const u of await uploads(api, dir, size, paths.databaseUrl, paths.storageDir))
         console.log(
-          `| ${u.label} | ${u.seconds.toFixed(2)} | ${u.mbPerSecond.toFixed(0)} | ${u.rssBeforeMb.toFixed(0)} | ${u.rssPeakMb.toFixed(0)} | ${(u.rssPeakMb - u.rssBeforeMb).toFixed(0)} | ${u.status} |`,
+          `| ${u.label} | ${u.seconds.toFixed(2)} | ${u.mbPerSecond.toFixed(0)} | ${mb0(u.rssBeforeMb)} | ${mb0(u.rssPeakMb)} | ${mb0(u.rssPeakMb - u.rssBeforeMb)} | ${u.status} |`,
         );
     }
     console.log("");

@@ -21,6 +21,13 @@ export interface PutResult {
   created: boolean;
 }
 
+export interface BlobReader {
+  readonly size: number;
+  /** Bytes [start, end) (end is clamped to the size). */
+  read(start: number, end: number): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
 /**
  * Content-addressed storage for archives and derived files. Writes are atomic: a blob is visible
  * under its key only once complete. Keys are validated, so nothing is read or written outside the
@@ -40,6 +47,11 @@ export interface BlobStore {
   /** Streams the blob, optionally a byte range [start, end] inclusive. */
   get(key: BlobKey, range?: { start: number; end?: number }): Promise<Readable>;
   size(key: BlobKey): Promise<number | null>;
+  /**
+   * Random access to one blob (event stores are read block by block): byte ranges without opening
+   * it again for each. Close it when done. BlobNotFoundError when there is no such blob.
+   */
+  openReader(key: BlobKey): Promise<BlobReader>;
   delete(key: BlobKey): Promise<void>;
   /** Every blob in the store with its size and time of writing (orphan checks, garbage collection). */
   list(): AsyncIterable<BlobInfo>;

@@ -1,6 +1,7 @@
 export {
   type BlobInfo,
   type BlobKey,
+  type BlobReader,
   type BlobStore,
   isBlobKey,
   type PutOptions,

@@ -6,6 +6,7 @@ import type { Readable } from "node:stream";
 import {
   type BlobInfo,
   type BlobKey,
+  type BlobReader,
   type BlobStore,
   isBlobKey,
   type PutOptions,
@@ -97,6 +98,29 @@ export class LocalBlobStore implements BlobStore {
       throw err.code === "ENOENT" ? new BlobNotFoundError(key) : err;
     });
     return handle.createReadStream({ start: range?.start, end: range?.end, autoClose: true });
+  }
+
+  async openReader(key: BlobKey): Promise<BlobReader> {
+    const handle = await open(this.pathOf(key), "r").catch((err: NodeJS.ErrnoException) => {
+      throw err.code === "ENOENT" ? new BlobNotFoundError(key) : err;
+    });
+    const size = (await handle.stat()).size;
+    return {
+      size,
+      // Positional reads on one open file: no stream, no open/close per range.
+      async read(start: number, end: number): Promise<Buffer> {
+        const length = Math.max(0, Math.min(end, size) - start);
+        const out = Buffer.allocUnsafe(length);
+        let done = 0;
+        while (done < length) {
+          const { bytesRead } = await handle.read(out, done, length - done, start + done);
+          if (bytesRead === 0) break;
+          done += bytesRead;
+        }
+        return done === length ? out : out.subarray(0, done);
+      },
+      close: () => handle.close(),
+    };
   }
 
   async size(key: BlobKey): Promise<number | null> {

@@ -20,6 +20,7 @@ import {
 import {
   type BlobInfo,
   type BlobKey,
+  type BlobReader,
   type BlobStore,
   isBlobKey,
   type PutOptions,
@@ -251,6 +252,22 @@ export class S3BlobStore implements BlobStore {
       if (isMissing(err)) throw new BlobNotFoundError(key);
       throw err;
     }
+  }
+
+  async openReader(key: BlobKey): Promise<BlobReader> {
+    const size = await this.size(key);
+    if (size === null) throw new BlobNotFoundError(key);
+    return {
+      size,
+      read: async (start: number, end: number): Promise<Buffer> => {
+        const last = Math.min(end, size) - 1;
+        if (last < start) return Buffer.alloc(0);
+        const chunks: Buffer[] = [];
+        for await (const chunk of await this.get(key, { start, end: last })) chunks.push(chunk as Buffer);
+        return Buffer.concat(chunks);
+      },
+      close: async () => {},
+    };
   }
 
   async size(key: BlobKey): Promise<number | null> {

@@ -84,6 +84,26 @@ describe.each(backends)("BlobStore on %s", (_name, make) => {
     expect(back.equals(big)).toBe(true);
   });
 
+  it("reads byte ranges of one blob through a reader kept open", async () => {
+    const store = await make();
+    const data = Buffer.from(Array.from({ length: 100_000 }, (_, i) => i % 251));
+    const put = await store.put(Readable.from([data]));
+    const reader = await store.openReader(put.key);
+    try {
+      expect(reader.size).toBe(data.length);
+      expect((await reader.read(0, 10)).equals(data.subarray(0, 10))).toBe(true);
+      expect((await reader.read(99_990, 100_000)).equals(data.subarray(99_990))).toBe(true);
+      expect((await reader.read(50_000, 200_000)).equals(data.subarray(50_000))).toBe(true);
+      const [a, b] = await Promise.all([reader.read(1000, 5000), reader.read(70_000, 70_001)]);
+      expect(a.equals(data.subarray(1000, 5000))).toBe(true);
+      expect(b.equals(data.subarray(70_000, 70_001))).toBe(true);
+      expect((await reader.read(10, 10)).length).toBe(0);
+    } finally {
+      await reader.close();
+    }
+    await expect(store.openReader(sha("missing"))).rejects.toThrow(BlobNotFoundError);
+  });
+
   it("keeps nothing when the limit is exceeded or the source fails", async () => {
     const store = await make();
     await expect(

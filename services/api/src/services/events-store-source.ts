@@ -1,5 +1,5 @@
 import { type EventStore, openEventStore } from "@mmiohub/event-store";
-import type { BlobStore } from "@mmiohub/storage";
+import { BlobNotFoundError, type BlobReader, type BlobStore } from "@mmiohub/storage";
 import type { PciDevice, TraceBatch } from "@mmiohub/trace";
 import type { BatchSource } from "./events-scan";
 
@@ -7,6 +7,7 @@ import type { BatchSource } from "./events-scan";
 export const CHECKPOINT_FORMAT = "annotate/AnnotatorState@1";
 const READ_EVENTS = 4096;
 const OPEN_STORES = 32;
+const CLOSE_AFTER_MS = 60_000;
 
 interface WorkerApp {
   devices?: PciDevice[];
@@ -14,31 +15,49 @@ interface WorkerApp {
 
 /**
  * Opened event stores, by blob key: opening reads the trailer, meta and directory, and each store
- * caches its last decoded blocks, so paging through a trace reuses both. Bounded (oldest out).
+ * caches its last decoded blocks, so paging through a trace reuses both. Each keeps its blob open
+ * (a BlobReader: positional reads, no open and stream per block or checkpoint). Bounded, oldest
+ * out; an evicted store's blob is closed a while later, after the requests still reading it.
  */
 export class EventStoreCache {
-  private readonly open = new Map<string, Promise<EventStore<WorkerApp>>>();
+  private readonly open = new Map<string, Promise<{ store: EventStore<WorkerApp>; reader: BlobReader }>>();
 
   constructor(private readonly storage: BlobStore) {}
 
-  get(key: string): Promise<EventStore<WorkerApp>> {
-    let store = this.open.get(key);
-    if (store) {
+  async get(key: string): Promise<EventStore<WorkerApp>> {
+    let entry = this.open.get(key);
+    if (entry) {
       this.open.delete(key);
-      this.open.set(key, store);
-      return store;
+      this.open.set(key, entry);
+      return (await entry).store;
     }
-    store = (async () => {
-      const size = await this.storage.size(key);
-      if (size === null) throw new Error(`event store ${key} is missing from storage`);
-      const readRange = async (start: number, end: number) =>
-        Buffer.concat(await (await this.storage.get(key, { start, end: end - 1 })).toArray());
-      return openEventStore<WorkerApp>(readRange, size);
+    entry = (async () => {
+      const reader = await this.storage.openReader(key).catch((err) => {
+        if (err instanceof BlobNotFoundError) throw new Error(`event store ${key} is missing from storage`);
+        throw err;
+      });
+      try {
+        return {
+          store: await openEventStore<WorkerApp>((start, end) => reader.read(start, end), reader.size),
+          reader,
+        };
+      } catch (err) {
+        await reader.close().catch(() => {});
+        throw err;
+      }
     })();
-    store.catch(() => this.open.delete(key));
-    this.open.set(key, store);
-    if (this.open.size > OPEN_STORES) this.open.delete(this.open.keys().next().value!);
-    return store;
+    entry.catch(() => this.open.delete(key));
+    this.open.set(key, entry);
+    if (this.open.size > OPEN_STORES) {
+      const oldest = this.open.keys().next().value!;
+      const evicted = this.open.get(oldest)!;
+      this.open.delete(oldest);
+      evicted.then(
+        ({ reader }) => setTimeout(() => void reader.close().catch(() => {}), CLOSE_AFTER_MS).unref(),
+        () => {},
+      );
+    }
+    return (await entry).store;
   }
 }
 

@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import { existsSync, renameSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { IngestError, type IngestErrorCode } from "../ingest/errors";
@@ -23,44 +24,63 @@ import { RegisterStats } from "./register-stats";
 const WORKER_SOURCE = fileURLToPath(new URL("./index-thread-worker.ts", import.meta.url));
 /** Runs the thread's TypeScript through tsx: the fallback when esbuild is missing. */
 const TSX_ENTRY = new URL("./index-thread-entry.mjs", import.meta.url);
-let entry: URL | undefined;
+let entry: Promise<URL> | undefined;
 
 /**
  * The thread's code bundled into one plain ES module (esbuild, ~0.1 s once per process), written
  * to the temporary directory under its content hash. Running the TypeScript through tsx instead
  * costs the thread ~35 MB more (a loader thread of its own and its caches); the worker's peak RSS
- * has a budget.
+ * has a budget. Each module keeps its own `import.meta.url` (the rnndb package finds its built-in
+ * databases relative to it).
  */
-function threadEntry(): URL {
-  if (entry) return entry;
-  try {
-    const esbuild = createRequire(import.meta.url)("esbuild") as typeof import("esbuild");
-    const out = esbuild.buildSync({
-      entryPoints: [WORKER_SOURCE],
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: "node20",
-      write: false,
-      logLevel: "silent",
-      // bundled CommonJS code may require() Node's modules
-      banner: {
-        js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);',
-      },
-    }).outputFiles[0]!.contents;
-    const hash = createHash("sha256").update(out).digest("hex").slice(0, 16);
-    const file = join(tmpdir(), `mmiohub-index-thread-${hash}.mjs`);
-    if (!existsSync(file)) {
-      const tmp = `${file}.${process.pid}.tmp`;
-      writeFileSync(tmp, out);
-      renameSync(tmp, file);
+function threadEntry(): Promise<URL> {
+  entry ??= (async () => {
+    try {
+      const esbuild = createRequire(import.meta.url)("esbuild") as typeof import("esbuild");
+      const keepMetaUrl: import("esbuild").Plugin = {
+        name: "keep-import-meta-url",
+        setup(build) {
+          build.onLoad({ filter: /\.[cm]?[jt]s$/ }, async (args) => {
+            const text = await readFile(args.path, "utf8");
+            const url = JSON.stringify(pathToFileURL(args.path).href);
+            return {
+              contents: text.replaceAll("import.meta.url", url),
+              loader: args.path.endsWith("ts") ? "ts" : "js",
+              resolveDir: dirname(args.path),
+            };
+          });
+        },
+      };
+      const result = await esbuild.build({
+        entryPoints: [WORKER_SOURCE],
+        bundle: true,
+        platform: "node",
+        format: "esm",
+        target: "node20",
+        write: false,
+        logLevel: "silent",
+        plugins: [keepMetaUrl],
+        // bundled CommonJS code may require() Node's modules
+        banner: {
+          js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);',
+        },
+      });
+      const out = result.outputFiles[0]!.contents;
+      const hash = createHash("sha256").update(out).digest("hex").slice(0, 16);
+      const file = join(tmpdir(), `mmiohub-index-thread-${hash}.mjs`);
+      if (!existsSync(file)) {
+        const tmp = `${file}.${process.pid}.tmp`;
+        writeFileSync(tmp, out);
+        renameSync(tmp, file);
+      }
+      return pathToFileURL(file);
+    } catch {
+      return TSX_ENTRY;
     }
-    entry = pathToFileURL(file);
-  } catch {
-    entry = TSX_ENTRY;
-  }
+  })();
   return entry;
 }
+
 /** Text is sent to the thread in pieces of this size (fewer, larger messages). */
 const SLICE_BYTES = 1 << 20;
 
@@ -77,14 +97,14 @@ export function setIndexThreadEnabled(on: boolean): void {
 /** One idle thread is kept (its rnndb stays opened); more are made when passes overlap. */
 let idle: Worker | undefined;
 
-function takeThread(): Worker {
+async function takeThread(): Promise<Worker> {
   const w = idle;
   idle = undefined;
   if (w) {
     w.ref();
     return w;
   }
-  return new Worker(threadEntry(), { resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+  return new Worker(await threadEntry(), { resourceLimits: { maxYoungGenerationSizeMb: 8 } });
 }
 
 function giveBack(w: Worker): void {
@@ -123,12 +143,12 @@ function fromThreadError(m: Extract<FromThread, { t: "error" }>): Error {
  * `emit` in order. Resolves with the pass's result; a failing pass or source rejects, and the
  * thread is then ended rather than reused.
  */
-export function runPassInThread(
+export async function runPassInThread(
   source: AsyncIterable<Uint8Array>,
   options: ThreadPassOptions,
   emit: (chunks: Uint8Array[]) => Promise<void>,
 ): Promise<PassResult & { rnndbError: string | null }> {
-  const thread = takeThread();
+  const thread = await takeThread();
   const send = (m: ToThread, transfer: ArrayBuffer[] = []) => thread.postMessage(m, transfer);
   let settled = false;
   let inFlight = 0;

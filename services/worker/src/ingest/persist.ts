@@ -57,6 +57,10 @@ export interface SubmissionUpdate {
   driverName: string | null;
   driverVersion: string | null;
   notes: unknown[];
+  /** The form's metadata with metadata.json merged in (merge-metadata.ts); absent: left as stored. */
+  metadata?: Record<string, unknown>;
+  privateMetadata?: Record<string, unknown>;
+  hostname?: string | null;
 }
 
 /** COPY text format: backslash, tab, newline and carriage return escaped; \N is NULL. */
@@ -247,7 +251,8 @@ export async function saveTraces(
       `UPDATE "submission" SET status = 'done', reason_code = NULL, reason = NULL,
          finished_at = CURRENT_TIMESTAMP, updated_at = CURRENT_TIMESTAMP,
          description = COALESCE(description, $2), kernel = $3, driver_name = $4, driver_version = $5,
-         notes = $6
+         notes = $6, metadata = COALESCE($7, metadata), private_metadata = COALESCE($8, private_metadata),
+         hostname = COALESCE(hostname, $9)
        WHERE id = $1`,
       [
         submissionId,
@@ -256,6 +261,9 @@ export async function saveTraces(
         update.driverName,
         update.driverVersion,
         JSON.stringify(update.notes),
+        update.metadata ? JSON.stringify(update.metadata) : null,
+        update.privateMetadata ? JSON.stringify(update.privateMetadata) : null,
+        update.hostname ?? null,
       ],
     );
     await client.query("COMMIT");

@@ -1,5 +1,6 @@
 import type { Submission } from "@mmiohub/db";
 import { compareMetadata, identifyCards, type TraceWarning } from "../index-trace/identify";
+import { mergeMetadata } from "../index-trace/merge-metadata";
 import { readMetadata } from "../index-trace/metadata";
 import type { IndexContext } from "./context";
 import type { Notes } from "./notes";
@@ -12,12 +13,22 @@ const hex2 = (n: number) => n.toString(16).padStart(2, "0");
 
 /** Turns what the pass found into the rows to store, with the identity checks and warnings. */
 export function buildRecords(
-  submission: Pick<Submission, "metadata" | "description">,
+  submission: Pick<Submission, "metadata" | "description"> &
+    Partial<Pick<Submission, "privateMetadata" | "hostname">>,
   result: { traces: FoundTrace[]; side: { description?: string; metadata?: string } },
   ctx: IndexContext,
   notes: Notes,
 ): { traces: TraceRecord[]; update: SubmissionUpdate } {
-  const form = readMetadata(submission.metadata);
+  const merged = mergeMetadata(
+    {
+      metadata: submission.metadata,
+      privateMetadata: submission.privateMetadata ?? {},
+      hostname: submission.hostname ?? null,
+    },
+    result.side.metadata,
+  );
+  // the form's own claims (not what an earlier run of this submission took from the archive)
+  const form = readMetadata(merged.form);
   const archive = result.side.metadata === undefined ? null : readMetadata(result.side.metadata);
   const shared: TraceWarning[] = compareMetadata(form, archive);
   if (result.side.metadata !== undefined && !archive)
@@ -132,6 +143,9 @@ export function buildRecords(
       driverName: claims?.driver?.name ?? null,
       driverVersion: claims?.driver?.version ?? null,
       notes: notes.list,
+      metadata: merged.metadata,
+      privateMetadata: merged.privateMetadata,
+      hostname: merged.hostname,
     }),
   };
 }

@@ -1,6 +1,8 @@
 import pg from "pg";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { searchQuery } from "../src/schemas/search";
+import { ChangeFeed, ReadCache } from "../src/services/change-feed";
 import { startApi, waitFor } from "./helpers";
 import { GK107, seedTrace } from "./seed";
 
@@ -68,22 +70,32 @@ describe("read caches", () => {
   });
 
   it("cache nothing while the notifications are cut off, and resume when they are back", async () => {
-    await seedTrace(api.prisma, { description: `${tag} three`, cards: [GK107] });
+    // A feed of its own with a slow reconnect, so the time without notifications is long enough to look at.
+    const feed = new ChangeFeed(api.config.DATABASE_URL, pino({ level: "silent" }), 3_000);
+    await feed.start();
+    const cache = new ReadCache<object>(feed, 10);
+    let loads = 0;
+    const load = async () => ({ load: ++loads });
     const admin = new pg.Client({ connectionString: api.config.DATABASE_URL });
     await admin.connect();
     try {
-      const { rowCount } = await admin.query(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN mmiohub_search_changed%'",
-      );
-      expect(rowCount).toBeGreaterThan(0);
-      await waitFor(async () => (api.app.reads.feed?.listening ? undefined : true), 10_000, "feed lost");
-      const a = await api.app.reads.searchTraces(filters);
-      expect(await api.app.reads.searchTraces(filters)).not.toBe(a);
-      await waitFor(async () => api.app.reads.feed?.listening || undefined, 10_000, "feed back");
-      const b = await api.app.reads.searchTraces(filters);
-      expect(await api.app.reads.searchTraces(filters)).toBe(b);
+      expect(feed.listening).toBe(true);
+      const a = await cache.get("k", load);
+      expect(await cache.get("k", load)).toBe(a);
+      const pid = feed.backendPid;
+      expect(pid).toBeGreaterThan(0);
+      const { rows } = await admin.query("SELECT pg_terminate_backend($1) AS ok", [pid]);
+      expect(rows[0].ok).toBe(true);
+      await waitFor(async () => (feed.listening ? undefined : true), 2_000, "feed lost");
+      const b = await cache.get("k", load);
+      expect(b).not.toBe(a);
+      expect(await cache.get("k", load)).not.toBe(b);
+      await waitFor(async () => feed.listening || undefined, 10_000, "feed back");
+      const c = await cache.get("k", load);
+      expect(await cache.get("k", load)).toBe(c);
     } finally {
       await admin.end();
+      await feed.close();
     }
   });
 });

@@ -22,10 +22,17 @@ export class ChangeFeed {
   constructor(
     private readonly databaseUrl: string,
     private readonly log: FastifyBaseLogger,
+    /** Wait before listening again after the connection was lost. */
+    private readonly retryMs = 1_000,
   ) {}
 
   start(): Promise<void> {
     return this.connect();
+  }
+
+  /** The PostgreSQL backend that listens (diagnostics, tests), null while not connected. */
+  get backendPid(): number | null {
+    return (this.client as { processID?: number } | null)?.processID ?? null;
   }
 
   /** A change this process just committed: forget at once, without waiting for its notification. */
@@ -45,7 +52,7 @@ export class ChangeFeed {
       client.end().catch(() => {});
       if (this.closed) return;
       this.log.warn({ err }, "change feed lost: read caches off until it is back");
-      this.retry = setTimeout(() => void this.connect(), 1_000).unref();
+      this.retry = setTimeout(() => void this.connect(), this.retryMs).unref();
     };
     client.on("error", lost);
     client.on("end", () => lost());

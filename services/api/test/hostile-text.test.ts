@@ -437,6 +437,33 @@ describe("search terms echoed back", () => {
   });
 });
 
+describe("a file name cut for the download header", () => {
+  it("does not break on a character of two UTF-16 units at the cut", async () => {
+    const name = `${"a".repeat(149)}\u{1F600}.mmiotrace.xz`;
+    const res = await api.app.inject({
+      method: "POST",
+      url: "/api/v1/submissions",
+      ...form([{ name: "archive", value: traceArchive(), filename: Buffer.from(name) }]),
+    });
+    expect(res.statusCode, res.body).toBe(202);
+    const { id } = res.json() as { id: string };
+    const row = await waitFor(
+      async () => {
+        const r = await api.prisma.submission.findUniqueOrThrow({ where: { id }, include: { traces: true } });
+        return r.status === "done" || r.status === "failed" ? r : undefined;
+      },
+      60_000,
+      "the upload to be processed",
+    );
+    expect(row.archiveName).toBe(name);
+    const download = await get(`/api/v1/traces/${row.traces[0]!.id}/archive`);
+    expect(download.statusCode, download.body.slice(0, 200)).toBe(200);
+    expect(String(download.headers["content-disposition"])).toMatch(
+      /^attachment; filename="a{149}_+"; filename\*=UTF-8''a{149}%F0%9F%98%80$/,
+    );
+  });
+});
+
 describe("what was accepted", () => {
   it("accepted uploads are processed, kept as data and shown as inert text", {
     timeout: 120_000,
@@ -487,6 +514,14 @@ describe("what was accepted", () => {
       }
       for (const name of a.field.shownOn) expect(pages[name].body, `${where} ${name}`).toContain(a.tag);
       if (a.field.name === "description") expect(pages.submission.body).toContain(SHOWN_AS[a.kind]);
+      if (a.field.filename || a.archiveName) {
+        // the file name goes back out in a download's Content-Disposition: never breaks the header
+        const download = await get(`/api/v1/traces/${traceId}/archive`);
+        expect(download.statusCode, `${where} download`).toBe(200);
+        expect(String(download.headers["content-disposition"])).toMatch(
+          /^attachment; filename="[\w.+-]+"; filename\*=UTF-8''/,
+        );
+      }
       if (a.manageToken) {
         const manage = await get(`/s/${a.id}/manage?token=${encodeURIComponent(a.manageToken)}`);
         expect(manage.statusCode).toBe(200);

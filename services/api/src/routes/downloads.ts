@@ -10,8 +10,11 @@ const downloadQuery = rangeQuery.pick({ from: true, to: true, phase: true });
 
 /** An attachment header that no file name (attacker-chosen) can break out of. */
 export function attachment(name: string): string {
-  const ascii = name.replace(/[^\w.+-]/g, "_").slice(0, 150) || "download";
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name.slice(0, 150))}`;
+  // Cut by code points: a UTF-16 cut through a pair leaves a lone surrogate, which encodeURIComponent
+  // refuses (URIError, a 500).
+  const cut = Array.from(name).slice(0, 150).join("");
+  const ascii = cut.replace(/[^\w.+-]/g, "_") || "download";
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(cut)}`;
 }
 
 export const downloadRoutes: FastifyPluginAsyncZod<{ events: EventService }> = async (app, { events }) => {

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { PassThrough, type Readable } from "node:stream";
+import { PassThrough, type Readable, Transform, type TransformCallback } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { IngestError } from "./errors";
 
@@ -27,6 +27,36 @@ export interface Decompressed {
 // 2 GiB bomb drove it to 898 MB RSS before a guard could stop it). Through a pipe, the child stops
 // when we stop reading, so memory stays bounded, and its own memory limit caps hostile headers.
 const DECODED_BUFFER_BYTES = 1 << 20;
+const COALESCE_BYTES = 256 << 10;
+
+/** Passes bytes through in chunks of at least `size` bytes (the last one may be shorter). */
+class Coalesce extends Transform {
+  private parts: Buffer[] = [];
+  private held = 0;
+  constructor(
+    private readonly size: number,
+    highWaterMark: number,
+  ) {
+    super({ readableHighWaterMark: highWaterMark, writableHighWaterMark: size });
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.parts.push(chunk);
+    this.held += chunk.length;
+    if (this.held >= this.size) this.release();
+    done();
+  }
+  override _flush(done: TransformCallback): void {
+    this.release();
+    done();
+  }
+  private release(): void {
+    if (this.held === 0) return;
+    const out = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.held);
+    this.parts = [];
+    this.held = 0;
+    this.push(out);
+  }
+}
 
 const PROGRAMS: Record<"xz" | "bzip2" | "zstd", string[]> = {
   xz: ["xz", "-dc", "-T0", "--memlimit-decompress=1GiB"],
@@ -104,9 +134,11 @@ export function decompress(source: Readable, kind: Compression): Decompressed {
     });
   });
   done.catch(() => {});
-  // A few MB of decoded text buffered on our side: each turn of the event loop empties the pipe, so
-  // the decoder runs ahead while the parse is busy instead of waiting on a full 64 KB pipe.
-  const stream = new PassThrough({ highWaterMark: DECODED_BUFFER_BYTES });
+  // Decoded text buffered on our side (each turn of the event loop empties the pipe, so the
+  // decoder runs ahead while we are busy instead of waiting on a full pipe), and regrouped into
+  // 256 KiB chunks: the pipe delivers ~10 KB at a time, and every chunk costs its way through
+  // the stages after this one.
+  const stream = new Coalesce(COALESCE_BYTES, DECODED_BUFFER_BYTES);
   child.stdout.on("error", (err) => stream.destroy(err));
   child.stdout.pipe(stream);
   // The reader gave up before the end (a limit tripped): stop the decoder too.

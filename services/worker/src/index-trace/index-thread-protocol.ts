@@ -39,4 +39,4 @@ export type FromThread =
   | { t: "error"; ingest: boolean; code: string | null; message: string; stack: string | null };
 
 /** Bytes of text, and of event-store output, in flight between the threads at most. */
-export const IN_FLIGHT_BYTES = 4 << 20;
+export const IN_FLIGHT_BYTES = 2 << 20;

@@ -30,8 +30,9 @@ export interface IndexOptions extends PassOptions {
 
 /**
  * One pass over a trace's text (index-pass.ts) with the event store written to blob storage as it
- * goes. Memory stays bounded: the pass's own, the chunks queued for storage (8 MB at most) and,
- * with the thread, the text in flight to it (8 MB at most).
+ * goes. Memory stays bounded: the pass's own, the chunks queued for storage (8 MB at most; 2 MB
+ * with the thread) and, with the thread, the text and event-store bytes in flight between the
+ * threads (IN_FLIGHT_BYTES each way).
  */
 export async function indexTrace(
   source: AsyncIterable<Uint8Array>,

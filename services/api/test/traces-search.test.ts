@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { searchQuery } from "../src/schemas/search";
+import { busiestRegisters } from "../src/services/pages-trace";
 import { searchTraces } from "../src/services/search";
 import { startApi } from "./helpers";
 import { GK107, GT215, seedTrace, TU117 } from "./seed";
@@ -249,5 +250,12 @@ describe("GET /api/v1/traces facets, pages and links", () => {
     });
     expect(named(again.json().traces)).toEqual(["gk107a"]);
     expect(body.traces[0]?.url).toBe(`${api.config.PUBLIC_URL}/t/${ids.gk107a}`);
+  });
+});
+
+describe("busiest registers of a trace", () => {
+  it("lists registers, not the pages of a memory aperture", async () => {
+    const rows = await busiestRegisters(api.prisma, ids.tu117!);
+    expect(rows.map((r) => [r.bar, r.offset])).toEqual([[1, 0x001704]]);
   });
 });

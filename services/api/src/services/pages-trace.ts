@@ -30,7 +30,10 @@ export function publicOnly(t: TraceRow | null, id: string, includeHidden: boolea
 }
 export type PublicTrace = TraceRow;
 
-/** The busiest registers of a trace (reads + writes), for the activity plot and the filter list. */
+/**
+ * The busiest registers of a trace (reads + writes), for the activity plot and the filter list.
+ * Rows standing for a page of a memory aperture (span > 1: framebuffer, PRAMIN) are not registers.
+ */
 export async function busiestRegisters(db: Db, traceId: string, take = 12) {
   const rows = await db.$queryRaw<
     {
@@ -43,7 +46,7 @@ export async function busiestRegisters(db: Db, traceId: string, take = 12) {
       last_event: bigint;
     }[]
   >`SELECT card_index, bar, "offset", reads, writes, first_event, last_event FROM register_stat
-    WHERE trace_id = ${traceId} ORDER BY reads + writes DESC, "offset" LIMIT ${take}`;
+    WHERE trace_id = ${traceId} AND span = 1 ORDER BY reads + writes DESC, "offset" LIMIT ${take}`;
   return rows.map((r) => ({
     cardIndex: r.card_index,
     bar: r.bar,

@@ -1,5 +1,6 @@
-// `npm run test:soak`: uploads while the worker is SIGKILLed, the API is killed and restarted, Redis
-// is flushed and restarted and PostgreSQL is restarted, at random moments. Then checks that every
+// `npm run test:soak`: uploads while the worker and the API are SIGKILLed or stopped with SIGTERM
+// (graceful) and restarted, Redis is flushed and restarted and PostgreSQL is restarted, at random
+// moments. Then checks that every
 // upload answered 2xx is done exactly once with the rows of a clean run, that failed uploads were
 // told so, and that no orphaned blob or half-written trace is left. Runs on a private PostgreSQL and
 // Redis. Prints "N passed, N failed" and writes .test-results/soak.json.
@@ -87,6 +88,8 @@ const env = {
   // The soak is one client sending hundreds of anonymous uploads: not what the limit is for.
   ANON_UPLOAD_LIMIT: "1000000",
   BLOB_GC_INTERVAL_MS: "2000",
+  // Graceful stops (SIGTERM faults) stay short: in-flight work gets 3 s, then is handed back.
+  SHUTDOWN_GRACE_MS: "3000",
 };
 mkdirSync(join(REPO, ".test-results"), { recursive: true });
 const api = new ManagedProcess("api", "services/api/src/server.ts", env, join(work, "api.log"), REPO);
@@ -97,6 +100,16 @@ const worker = new ManagedProcess(
   join(work, "worker.log"),
   REPO,
 );
+
+const FAULT_KINDS = [
+  "kill-worker",
+  "sigterm-worker",
+  "kill-api",
+  "sigterm-api",
+  "flush-redis",
+  "restart-redis",
+  "restart-postgres",
+] as const;
 
 async function waitHealthy(timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
@@ -198,7 +211,7 @@ async function main() {
     }
   };
   const injector = async () => {
-    const kinds = ["kill-worker", "kill-api", "flush-redis", "restart-redis", "restart-postgres"] as const;
+    const kinds = FAULT_KINDS;
     let i = Math.floor(random() * kinds.length);
     // Until the uploads are over, and in any case until every kind of fault happened once.
     const allKinds = () => kinds.every((k) => (faults[k] ?? 0) > 0);
@@ -209,6 +222,9 @@ async function main() {
       if (kind === "kill-worker") {
         await worker.kill("SIGKILL");
         await sleep(random() * 1000);
+      } else if (kind === "sigterm-worker" || kind === "sigterm-api") {
+        // A graceful stop (a deployment): SIGTERM, and the process exits by itself within its grace.
+        await (kind === "sigterm-worker" ? worker : api).kill("SIGTERM");
       } else if (kind === "kill-api") {
         await api.kill("SIGKILL");
         await sleep(random() * 1000);
@@ -239,9 +255,7 @@ async function main() {
   const faultCount = Object.values(faults).reduce((a, b) => a + b, 0);
   check(
     "every kind of fault was injected",
-    ["kill-worker", "kill-api", "flush-redis", "restart-redis", "restart-postgres"].every(
-      (k) => (faults[k] ?? 0) > 0,
-    ),
+    FAULT_KINDS.every((k) => (faults[k] ?? 0) > 0),
     JSON.stringify(faults),
   );
 

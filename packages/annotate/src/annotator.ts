@@ -20,6 +20,28 @@ const CRTC_DATA = [0x6013d5, 0x6033d5];
 const SLEEP_US = 100;
 const I2C_LINE_MAX = 1024;
 
+/** Output of catch-up work nobody reads (`follow`). */
+const discard: AnnotationSink = {
+  sleep() {},
+  register() {},
+  registerByte() {},
+  memory() {},
+  aperture() {},
+  crtc() {},
+  i2c() {},
+};
+
+/** Whether a BAR0 offset can change the NVIDIA decoders' state (or is the PMC_BOOT_0 read). */
+function decoderRegister(off: number): boolean {
+  return (
+    off === 0 ||
+    off === PRAMIN_BASE_REG ||
+    (off & ~0x2001) === 0x6013d4 ||
+    (off & 0xfff000) === 0xe000 ||
+    (off >= PRAMIN_START && off < PRAMIN_END)
+  );
+}
+
 /**
  * demmio's job on plain numbers: names and decodes each access, and runs the indirect decoders
  * (PRAMIN window, VGA CRTC index/data, I2C bit-banging, SLEEP gaps) whose whole state is the
@@ -34,7 +56,7 @@ export class Annotator {
 
   constructor(
     cards: readonly CardSpec[],
-    private readonly sink: AnnotationSink,
+    private sink: AnnotationSink,
     options: AnnotatorOptions = {},
   ) {
     this.identify = options.identify ?? basicIdentify;
@@ -84,6 +106,27 @@ export class Annotator {
     this.plain(a, view);
   }
 
+  /**
+   * What `access` does to the decoders' state, without its output: catching up from a checkpoint
+   * to the start of a range. Most accesses only move the card's last access time; no register
+   * lookup, decode or text for any of them.
+   */
+  follow(a: Access): void {
+    const view = this.views[a.card];
+    const st = this.state.cards[a.card];
+    if (!view || !st) throw new RangeError(`no card ${a.card}`);
+    st.lastSec = a.sec;
+    st.lastUsec = a.usec;
+    if (a.bar !== 0 || view.spec.kind !== "nvidia" || !decoderRegister(a.offset)) return;
+    const sink = this.sink;
+    this.sink = discard;
+    try {
+      this.nvidia(a, view, st);
+    } finally {
+      this.sink = sink;
+    }
+  }
+
   private sleepLine(a: Access, st: CardState): void {
     if (st.lastSec !== null && !st.sleepOff) {
       const gap = (a.sec - st.lastSec) * 1_000_000 + (a.usec - st.lastUsec);
@@ -97,14 +140,7 @@ export class Annotator {
   private nvidia(a: Access, view: CardView, st: CardState): boolean {
     const off = a.offset;
     // Most accesses touch none of the decoders' registers: leave through one cheap test.
-    if (
-      off !== 0 &&
-      off !== PRAMIN_BASE_REG &&
-      (off & ~0x2001) !== 0x6013d4 &&
-      (off & 0xfff000) !== 0xe000 &&
-      (off < PRAMIN_START || off >= PRAMIN_END)
-    )
-      return false;
+    if (!decoderRegister(off)) return false;
     const value = a.valueLo;
     if (off === 0 && !a.write && st.chipset === null) {
       const chip = this.identify(value);

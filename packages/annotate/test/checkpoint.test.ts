@@ -22,6 +22,29 @@ describe("checkpoints", () => {
     },
   );
 
+  it.each(["gk107_hand.mmiotrace", "gt215_i2c_seq.mmiotrace", "edu-qemu.mmiotrace"])(
+    "%s: skipping to any event (state only, no text) then annotating gives the text from there",
+    (name) => {
+      const text = sample(name);
+      const { batch, devices } = parseAll(text);
+      for (let k = 0; k <= batch.length; k++) {
+        const full = new TraceAnnotator({ nvidia });
+        full.batch(batch, devices, 0, k);
+        full.writer.take();
+        const atK = full.snapshot(devices);
+        full.batch(batch, devices, k, batch.length);
+        full.end();
+        const skipped = new TraceAnnotator({ nvidia });
+        skipped.skip(batch, devices, 0, k);
+        expect(skipped.writer.pending, `text written while skipping to ${k}`).toBe(0);
+        expect(skipped.snapshot(devices), `state after skipping to ${k}`).toEqual(atK);
+        skipped.batch(batch, devices, k, batch.length);
+        skipped.end();
+        expect(skipped.writer.take(), `annotated from event ${k}`).toBe(full.writer.take());
+      }
+    },
+  );
+
   it("is small: the state of a card is a few hundred bytes of JSON", () => {
     const { batch, devices } = parseAll(sample("gt215_i2c_seq.mmiotrace"));
     const t = new TraceAnnotator({ nvidia });

@@ -130,19 +130,14 @@ export function encodeColumn(out: ByteWriter, column: NumericArray, n: number, t
   out.align8();
 }
 
-function payload(
-  width: number,
-  bytes: Uint8Array,
-  count: number,
-): Uint8Array | Uint16Array | Uint32Array | Float64Array {
-  const b = aligned(bytes);
-  if (width === 1) return b;
-  if (width === 2) return new Uint16Array(b.buffer, b.byteOffset, count);
-  if (width === 4) return new Uint32Array(b.buffer, b.byteOffset, count);
-  return new Float64Array(b.buffer, b.byteOffset, count);
-}
+let decoded = new Float64Array(4096);
 
-/** Decodes n values into `target` (a typed array of the column's own type). */
+/**
+ * Decodes n values into `target` (a typed array of the column's own type). The loops write one
+ * Float64Array and a native `set` converts it into the target: writing the seven target types and
+ * reading the four payload types from the same loop made the element accesses megamorphic, and
+ * decoding the largest cost of serving an events page.
+ */
 export function decodeColumn(r: ByteReader, n: number, target: NumericArray): void {
   const mode = r.u8();
   const width = r.u8();
@@ -165,23 +160,45 @@ export function decodeColumn(r: ByteReader, n: number, target: NumericArray): vo
   if (width !== 0 && width !== 1 && width !== 2 && width !== 4 && width !== 8)
     throw new EventStoreFormatError(`unknown column width ${width}`);
   if (n === 0) return;
+  if (mode === MODE_PLAIN && width === 0) {
+    target.fill(base, 0, n);
+    return;
+  }
+  if (decoded.length < n) decoded = new Float64Array(Math.max(n, decoded.length * 2));
+  const v = decoded;
   if (mode === MODE_PLAIN) {
-    if (width === 0) {
-      target.fill(base, 0, n);
-      return;
-    }
-    const u = payload(width, r.bytes(n * width), n);
+    const b = aligned(r.bytes(n * width));
     r.align8();
-    for (let i = 0; i < n; i++) target[i] = base + u[i]!;
-    return;
+    if (width === 1) for (let i = 0; i < n; i++) v[i] = base + b[i]!;
+    else if (width === 2) {
+      const u = new Uint16Array(b.buffer, b.byteOffset, n);
+      for (let i = 0; i < n; i++) v[i] = base + u[i]!;
+    } else if (width === 4) {
+      const u = new Uint32Array(b.buffer, b.byteOffset, n);
+      for (let i = 0; i < n; i++) v[i] = base + u[i]!;
+    } else {
+      const u = new Float64Array(b.buffer, b.byteOffset, n);
+      for (let i = 0; i < n; i++) v[i] = base + u[i]!;
+    }
+  } else {
+    v[0] = base;
+    let x = base;
+    if (width === 0) for (let i = 1; i < n; i++) v[i] = x += step;
+    else {
+      const b = aligned(r.bytes((n - 1) * width));
+      r.align8();
+      if (width === 1) for (let i = 1; i < n; i++) v[i] = x += step + b[i - 1]!;
+      else if (width === 2) {
+        const u = new Uint16Array(b.buffer, b.byteOffset, n - 1);
+        for (let i = 1; i < n; i++) v[i] = x += step + u[i - 1]!;
+      } else if (width === 4) {
+        const u = new Uint32Array(b.buffer, b.byteOffset, n - 1);
+        for (let i = 1; i < n; i++) v[i] = x += step + u[i - 1]!;
+      } else {
+        const u = new Float64Array(b.buffer, b.byteOffset, n - 1);
+        for (let i = 1; i < n; i++) v[i] = x += step + u[i - 1]!;
+      }
+    }
   }
-  target[0] = base;
-  let x = base;
-  if (width === 0) {
-    for (let i = 1; i < n; i++) target[i] = x += step;
-    return;
-  }
-  const u = payload(width, r.bytes((n - 1) * width), n - 1);
-  r.align8();
-  for (let i = 1; i < n; i++) target[i] = x += step + u[i - 1]!;
+  target.set(v.subarray(0, n));
 }

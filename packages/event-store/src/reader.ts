@@ -24,7 +24,10 @@ export interface Checkpoint {
 export interface EventStore<App = unknown> {
   readonly meta: EventStoreMeta<App>;
   readonly eventCount: number;
-  /** Events [start, end) as one batch (clamped to the trace); `batch.start` = start. */
+  /**
+   * Events [start, end) as one batch (clamped to the trace); `batch.start` = start. The batch may
+   * share its columns with the store's block cache: read it, never write it.
+   */
   readEvents(start: number, end: number): Promise<TraceBatch>;
   /**
    * Number of the first event (in event order) whose timestamp is at or after `timeUs`
@@ -141,11 +144,20 @@ export async function openEventStore<App = unknown>(
     async readEvents(start, end) {
       start = Math.max(0, Math.min(Math.floor(start), eventCount));
       end = Math.max(start, Math.min(Math.floor(end), eventCount));
-      const out = new BlockColumns(Math.max(1, end - start));
-      out.start = start;
-      if (end === start) return out.view(0, 0);
+      if (end === start) {
+        const empty = new BlockColumns(1);
+        empty.start = start;
+        return empty.view(0, 0);
+      }
       const first = blockOf(start);
       const last = blockOf(end - 1);
+      if (first === last) {
+        // Inside one block: a view of the cached block, no copy (read-only, as every batch is).
+        const c = await block(first);
+        return c.view(start - c.start, end - c.start);
+      }
+      const out = new BlockColumns(end - start);
+      out.start = start;
       const loaded = await Promise.all(Array.from({ length: last - first + 1 }, (_, k) => block(first + k)));
       for (const c of loaded) {
         const from = Math.max(start, c.start) - c.start;

@@ -160,8 +160,8 @@ export class EventService {
         const devices = src.devices();
         const lo = Math.max(0, Math.min(b.length, from - b.start));
         if (annotator && lo > 0) {
-          annotator.batch(b, devices, 0, lo);
-          annotator.writer.take();
+          // Catching up from the checkpoint: the decoders' state only, no text.
+          annotator.skip(b, devices, 0, lo);
           annotatedTo = b.start + lo;
           // The same link opened again starts here, without the catch-up from the checkpoint.
           if (storeKey && annotatedTo === from) this.states.put(storeKey, from, annotator.snapshot(devices));
@@ -250,10 +250,7 @@ export class EventService {
       for await (const b of src.batches(begin, to)) {
         const devices = src.devices();
         const lo = Math.max(0, Math.min(b.length, from - b.start));
-        if (lo > 0) {
-          annotator.batch(b, devices, 0, lo);
-          annotator.writer.take();
-        }
+        if (lo > 0) annotator.skip(b, devices, 0, lo);
         const hi = Math.min(b.length, to - b.start + 1);
         if (hi > lo) annotator.batch(b, devices, lo, hi);
         const out = annotator.writer.take();

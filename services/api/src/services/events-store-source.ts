@@ -74,8 +74,10 @@ export function storeBatchSource(store: EventStore<WorkerApp>): BatchSource {
     },
     async *batches(start, last): AsyncGenerator<TraceBatch> {
       const end = Math.min(last + 1, store.eventCount);
-      for (let s = start; s < end; s += READ_EVENTS)
-        yield await store.readEvents(s, Math.min(end, s + READ_EVENTS));
+      // Batches end at block boundaries: each is then a view of one cached block, not a copy.
+      const step = store.meta.blockEvents || READ_EVENTS;
+      for (let s = start; s < end; s = (Math.floor(s / step) + 1) * step)
+        yield await store.readEvents(s, Math.min(end, (Math.floor(s / step) + 1) * step));
     },
   };
 }

@@ -1,0 +1,136 @@
+// CPU of one annotated events page, in-process (no HTTP): the events service of the API
+// (services/api/src/services/events-read.ts) on the API benchmark's 20M-event trace, one request
+// at a time, each stage timed apart so the per-request cost can be cut where it is.
+//
+//   npx tsx bench/src/api-events-cpu.bench.ts [--dir /tmp/mmiohub-api-bench] [--requests 300]
+//       [--limit 500] [--seed 1] [--intervals 65536,4096]
+//
+// Needs the API benchmark's prepared data (npx tsx bench/src/api.bench.ts --only events prepares
+// it). For each checkpoint interval the big trace was ingested with, prints ms of CPU per request
+// (user + system of this process, median and p90 over the requests) of:
+//   read:       EventService.read, 500 events at a random offset (cold: blocks and checkpoint
+//               mostly not cached, as with random offsets under load)
+//   stringify:  JSON.stringify of the API answer
+//   and apart:  store block read + decode (readEvents of the page's range), checkpoint read,
+//               annotator catch-up from the checkpoint to the offset.
+// Nothing here asserts a time.
+
+import { loadavg } from "node:os";
+import { openEventStore } from "@mmiohub/event-store";
+import { LocalBlobStore } from "@mmiohub/storage";
+import { EventService } from "../../services/api/src/services/events-read";
+import { benchPaths, benchQuery, loadPrepared, RNNDB } from "./api-fixtures";
+
+function stats(ms: number[]): string {
+  const s = [...ms].sort((a, b) => a - b);
+  const at = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
+  return `median ${at(0.5).toFixed(3)} ms  p90 ${at(0.9).toFixed(3)} ms`;
+}
+
+/** CPU milliseconds (user + system) of `fn`. */
+async function cpu<T>(fn: () => Promise<T> | T): Promise<{ ms: number; value: T }> {
+  const c0 = process.cpuUsage();
+  const value = await fn();
+  const c = process.cpuUsage(c0);
+  return { ms: (c.user + c.system) / 1000, value };
+}
+
+/** Deterministic offsets (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function main(argv: string[]): Promise<void> {
+  const arg = (name: string) => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const paths = benchPaths(arg("--dir") ?? "/tmp/mmiohub-api-bench");
+  const requests = Number(arg("--requests") ?? "300");
+  const limit = Number(arg("--limit") ?? "500");
+  const prepared = loadPrepared(paths);
+  if (!prepared) throw new Error(`no prepared API bench data under ${paths.dir}: run api.bench.ts first`);
+  const storage = new LocalBlobStore(paths.storageDir);
+  console.log(
+    `events CPU per request, ${new Date().toISOString()}, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}; ${requests} requests of ${limit} events per interval`,
+  );
+  const intervals = arg("--intervals")?.split(",").map(Number);
+  for (const big of prepared.big) {
+    if (intervals && !intervals.includes(big.checkpointInterval)) continue;
+    const [t] = await benchQuery<{ event_store_key: string; archive_sha256: string; archive_name: string }>(
+      paths.databaseUrl,
+      `SELECT t.event_store_key, s.archive_sha256, s.archive_name FROM trace t
+         JOIN submission s ON s.id = t.submission_id WHERE t.id = $1`,
+      [big.traceId],
+    );
+    if (!t) throw new Error(`trace ${big.traceId} is not in ${paths.databaseUrl}`);
+    const ref = {
+      archiveSha256: t.archive_sha256,
+      archiveName: t.archive_name,
+      eventStoreKey: t.event_store_key,
+    };
+    const service = new EventService(storage, RNNDB);
+    service.database();
+    const reader = await storage.openReader(t.event_store_key);
+    const store = await openEventStore((s, e) => reader.read(s, e), reader.size);
+    const offsets = (seed: number) => {
+      const r = rng(seed);
+      return Array.from({ length: requests }, () => Math.floor(r() * (big.events - limit)));
+    };
+    // warm-up: JIT and the register database's compiled domains
+    for (const from of offsets(99).slice(0, 30))
+      await service.read(ref, { from, to: from + limit - 1, filter: {}, limit, annotate: true });
+
+    const read: number[] = [];
+    const stringify: number[] = [];
+    let bytes = 0;
+    for (const from of offsets(Number(arg("--seed") ?? "1"))) {
+      const r = await cpu(() =>
+        service.read(ref, { from, to: from + limit - 1, filter: {}, limit, annotate: true }),
+      );
+      read.push(r.ms);
+      const s = await cpu(() =>
+        JSON.stringify({ trace: big.traceId, from, to: from + limit - 1, rnndbVersion: "x", ...r.value }),
+      );
+      stringify.push(s.ms);
+      bytes += s.value.length;
+    }
+    const blocks: number[] = [];
+    const checkpoints: number[] = [];
+    for (const from of offsets(2)) {
+      blocks.push((await cpu(() => store.readEvents(from, from + limit))).ms);
+      checkpoints.push((await cpu(() => store.checkpointBefore(from))).ms);
+    }
+    const plain: number[] = [];
+    for (const from of offsets(3))
+      plain.push(
+        (
+          await cpu(() =>
+            service.read(ref, { from, to: from + limit - 1, filter: {}, limit, annotate: false }),
+          )
+        ).ms,
+      );
+    await reader.close();
+    console.log(
+      `\ninterval ${big.checkpointInterval} (trace ${big.traceId}, ${big.checkpoints} checkpoints)`,
+    );
+    console.log(`  read, annotated         ${stats(read)}`);
+    console.log(`  read, annotate=0        ${stats(plain)}`);
+    console.log(
+      `  JSON.stringify answer   ${stats(stringify)}  (${(bytes / requests / 1000).toFixed(0)} KB)`,
+    );
+    console.log(`  blocks read + decode    ${stats(blocks)}`);
+    console.log(`  checkpoint read + parse ${stats(checkpoints)}`);
+  }
+}
+
+await main(process.argv.slice(2));

@@ -1,5 +1,3 @@
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { IngestError } from "../src/ingest/errors";

@@ -7,7 +7,7 @@
 //
 //   npx tsx bench/src/api.bench.ts [--dir /tmp/mmiohub-api-bench] [--duration 15] [--connections 20]
 //       [--small 1000] [--big-size 860M] [--intervals 65536,4096] [--upload-size 1G]
-//       [--only search,events,upload]
+//       [--only search,events,upload] [--event-intervals 4096] [--api-node-options "--cpu-prof ..."]
 //
 // The first run prepares everything under --dir (a database `mmiohub_api_bench`, blobs, the big
 // trace text): see api-fixtures.ts. Later runs reuse it. Nothing here asserts a time.
@@ -381,7 +381,9 @@ async function main(argv: string[]): Promise<void> {
     console.log(
       `big trace ${b.traceId}: ${b.events} events, ${(b.textBytes / 1e6).toFixed(0)} MB text, checkpoint interval ${b.checkpointInterval} (${b.checkpoints} checkpoints): event store ${(b.eventStoreBytes / 1e6).toFixed(1)} MB, upload + ingest ${b.ingestSeconds.toFixed(0)} s`,
     );
-  const api = await startApiProcess(paths);
+  // --api-node-options "--cpu-prof --cpu-prof-dir=/tmp/prof": the API process alone is profiled.
+  const nodeOptions = arg("--api-node-options");
+  const api = await startApiProcess(paths, nodeOptions ? { NODE_OPTIONS: nodeOptions } : {});
   try {
     console.log(`API pid ${api.pid} at ${api.url}; ${connections} connections, ${duration} s per row`);
     const health = () => "/health";
@@ -420,7 +422,9 @@ async function main(argv: string[]): Promise<void> {
       }
     }
     if (only.has("events")) {
+      const rows = arg("--event-intervals")?.split(",").map(Number);
       for (const b of prepared.big) {
+        if (rows && !rows.includes(b.checkpointInterval)) continue;
         const offset = () => Math.floor(Math.random() * (b.events - 500));
         const apiPage = () => `/api/v1/traces/${b.traceId}/events?from=${offset()}&limit=500`;
         const webPage = () => {

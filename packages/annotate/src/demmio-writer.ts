@@ -37,7 +37,7 @@ export class DemmioWriter implements AnnotationSink {
   }
 
   take(): string {
-    return this.out.take().toString("utf8");
+    return this.out.takeString();
   }
 
   /** A line of the trace that passes through unchanged (MARK, MAP, PCIDEV, ...), line end included. */

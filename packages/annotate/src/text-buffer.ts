@@ -121,6 +121,13 @@ export class TextBuffer implements DecodeOut {
   }
 
   /** Takes the bytes written so far (a copy) and empties the buffer. */
+  /** The text written so far as a string (no intermediate copy), and an empty buffer. */
+  takeString(): string {
+    const s = this.pos === 0 ? "" : this.buf.toString("utf8", 0, this.pos);
+    this.pos = 0;
+    return s;
+  }
+
   take(): Buffer {
     const out = Buffer.allocUnsafe(this.pos);
     this.buf.copy(out, 0, 0, this.pos);

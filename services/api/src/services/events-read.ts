@@ -53,6 +53,15 @@ const TIMED = new Set<number>([
 
 const hex = (n: number, digits: number) => `0x${n.toString(16).padStart(digits, "0")}`;
 
+/** A kernel line without its line ending ("\n" or "\r\n"). */
+function withoutEol(line: string): string {
+  let end = line.length;
+  if (line.charCodeAt(end - 1) === 10) end--;
+  else return line;
+  if (line.charCodeAt(end - 1) === 13) end--;
+  return line.slice(0, end);
+}
+
 function rowOf(b: TraceBatch, i: number, annotated: string[]): EventRow {
   const kind = b.kind[i]!;
   const access = isAccess(kind);
@@ -63,7 +72,7 @@ function rowOf(b: TraceBatch, i: number, annotated: string[]): EventRow {
   return {
     n: b.start + i,
     kind: EVENT_KIND_NAMES[kind] ?? "INVALID",
-    line: formatEvent(b, i).replace(/\r?\n$/, ""),
+    line: withoutEol(formatEvent(b, i)),
     time: TIMED.has(kind) ? `${b.sec[i]}.${b.usec[i]!.toString().padStart(6, "0")}` : null,
     device: resolved ? b.device[i]! : null,
     bar: resolved ? b.bar[i]! : null,

@@ -1,6 +1,6 @@
 import type { EventRow } from "../services/events-read";
 import type { PublicTrace } from "../services/pages-trace";
-import { type Html, html } from "./html";
+import { escapeHtml, type Html, html, raw } from "./html";
 import { layout } from "./layout";
 import { identity, phases } from "./trace-page";
 
@@ -21,10 +21,16 @@ export interface SequenceView {
   registers: string[];
 }
 
-function eventRow(e: EventRow, v: SequenceView): Html {
+/**
+ * One row, concatenated rather than through nested `html` templates (500 and more per page: a
+ * template, an array map and a join fewer per row); every piece of text is escaped all the same.
+ */
+function eventRow(e: EventRow, v: SequenceView, traceId: string): string {
   const linked = e.n >= v.from && e.n <= v.to;
   const text = e.annotated.length > 0 ? e.annotated : [e.line];
-  return html`<tr id="e${e.n}" class="ev kind-${e.kind}${linked ? " linked" : ""}"><td class="n"><a href="/t/${v.trace.id}/e/${e.n}-${e.n}">${e.n}</a></td><td class="text">${text.map((l, i) => html`${i ? html`<br>` : ""}${l}`)}</td></tr>`;
+  let cell = escapeHtml(text[0]!);
+  for (let i = 1; i < text.length; i++) cell += `<br>${escapeHtml(text[i]!)}`;
+  return `<tr id="e${e.n}" class="ev kind-${escapeHtml(e.kind)}${linked ? " linked" : ""}"><td class="n"><a href="/t/${traceId}/e/${e.n}-${e.n}">${e.n}</a></td><td class="text">${cell}</td></tr>`;
 }
 
 export function sequencePage(v: SequenceView): Html {
@@ -35,6 +41,7 @@ export function sequencePage(v: SequenceView): Html {
   const next = v.to < v.last ? `/t/${t.id}/e/${v.to + 1}-${Math.min(v.last, v.to + len)}${q}` : null;
   const more = v.shownTo < v.to ? `/t/${t.id}/e/${v.shownTo + 1}-${v.to}${q}` : null;
   const ph = phases(t);
+  const id = escapeHtml(t.id);
   return layout({
     title: `Trace ${t.id} events ${v.from}-${v.to}`,
     page: "sequence",
@@ -67,7 +74,7 @@ ${
 ${
   v.events.length === 0
     ? html`<p class="empty">No event in this range matches.</p>`
-    : html`<table class="events"><tbody>${v.events.map((e) => eventRow(e, v))}</tbody></table>`
+    : html`<table class="events"><tbody>${raw(v.events.map((e) => eventRow(e, v, id)).join(""))}</tbody></table>`
 }
 ${more ? html`<p><a class="button" href="${more}">The range goes on: events ${v.shownTo + 1}-${v.to}</a></p>` : ""}`,
   });

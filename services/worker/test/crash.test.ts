@@ -15,6 +15,7 @@ import {
   tar,
   waitFor,
 } from "./helpers";
+import { privateDatabase } from "./private-database";
 import { bigTrace, startWorker, stopWorker, type WorkerProcess } from "./worker-process";
 
 // Exactly once under crashes, with the real worker process: SIGKILL in the middle of a job, Redis
@@ -25,6 +26,9 @@ let queue: Queue;
 let trace: Buffer;
 const prefix = `w${process.pid}${nonce()}`;
 const running: WorkerProcess[] = [];
+// A database of this file's own: the real workers' start-up sweep takes every unfinished submission.
+let database: Awaited<ReturnType<typeof privateDatabase>>;
+const sharedUrl = process.env.DATABASE_URL;
 
 function worker(extra: Record<string, string> = {}): WorkerProcess {
   const w = startWorker({
@@ -73,6 +77,8 @@ function comparable(rows: Awaited<ReturnType<typeof storedRows>>) {
 }
 
 beforeAll(async () => {
+  database = await privateDatabase(`cr${process.pid}`);
+  process.env.DATABASE_URL = database.url; // helpers (prisma, storedRows, makeDeps) read it
   deps = await makeDeps();
   queue = createQueue("ingest", redisConnection(deps.config.REDIS_URL, "producer"), prefix);
   trace = bigTrace(400_000);
@@ -81,6 +87,9 @@ afterAll(async () => {
   await Promise.all(running.map((w) => stopWorker(w, "SIGKILL")));
   await queue.obliterate({ force: true }).catch(() => {});
   await queue.close();
+  await prisma().$disconnect();
+  await database.drop();
+  process.env.DATABASE_URL = sharedUrl;
 });
 
 // Worker processes start in ~2 s on an idle machine; the generous timeouts are for a busy one.

@@ -116,7 +116,9 @@ export async function startApiProcess(
   extra: Record<string, string> = {},
 ): Promise<Service & { url: string; pid: number }> {
   const port = await freePort();
-  const api = startService("services/api/src/server.ts", {
+  // API_PROCESSES > 1: that many API processes behind one port (bench/src/api-cluster.ts)
+  const processes = Number(extra.API_PROCESSES ?? "1");
+  const api = startService(processes > 1 ? "bench/src/api-cluster.ts" : "services/api/src/server.ts", {
     ...serviceEnv(paths),
     PORT: String(port),
     ANON_UPLOAD_LIMIT: "1000000",

@@ -7,7 +7,8 @@
 //
 //   npx tsx bench/src/api.bench.ts [--dir /tmp/mmiohub-api-bench] [--duration 15] [--connections 20]
 //       [--small 1000] [--big-size 860M] [--intervals 65536,4096] [--upload-size 1G]
-//       [--only search,events,upload] [--event-intervals 4096] [--api-node-options "--cpu-prof ..."]
+//       [--only search,events,upload] [--event-intervals 4096] [--api-node-options "--import ..."]
+//       [--api-processes 2]
 //
 // The first run prepares everything under --dir (a database `mmiohub_api_bench`, blobs, the big
 // trace text): see api-fixtures.ts. Later runs reuse it. Nothing here asserts a time.
@@ -51,6 +52,23 @@ interface LoadResult {
   max: number;
   non2xx: number;
   errors: number;
+  /** CPU time (user + system) the API's processes used per request, ms; NaN when not known */
+  cpuMs: number;
+}
+
+/** The API processes behind each URL, whose CPU time `load` reads from /proc. */
+const apiPids = new Map<string, number[]>();
+/** A process and its children (the workers of bench/src/api-cluster.ts). */
+function withChildren(pid: number): number[] {
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
+  return [pid, ...(children ? children.split(" ").map(Number) : [])];
+}
+
+/** utime + stime of a process, in ms (clock ticks of 10 ms). */
+function cpuTimeMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -67,6 +85,8 @@ async function load(
 ): Promise<LoadResult> {
   const latencies: number[] = [];
   let non2xx = 0;
+  const pids = apiPids.get(url) ?? [];
+  const cpuBefore = pids.reduce((sum, pid) => sum + cpuTimeMs(pid), 0);
   const instance = autocannon({
     url,
     connections,
@@ -78,8 +98,10 @@ async function load(
     else non2xx++;
   });
   const result = await instance;
+  const cpu = pids.reduce((sum, pid) => sum + cpuTimeMs(pid), 0) - cpuBefore;
   latencies.sort((a, b) => a - b);
   return {
+    cpuMs: pids.length > 0 ? cpu / Math.max(1, latencies.length + non2xx) : Number.NaN,
     requests: latencies.length + non2xx,
     rps: (latencies.length + non2xx) / seconds,
     p50: percentile(latencies, 50),
@@ -94,10 +116,10 @@ async function load(
 const ms = (n: number) => n.toFixed(1);
 const mb0 = (n: number) => (Number.isNaN(n) ? "-" : n.toFixed(0));
 function row(label: string, r: LoadResult): string {
-  return `| ${label} | ${r.requests} | ${r.rps.toFixed(0)} | ${ms(r.p50)} | ${ms(r.p90)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.non2xx} | ${r.errors} |`;
+  return `| ${label} | ${r.requests} | ${r.rps.toFixed(0)} | ${ms(r.p50)} | ${ms(r.p90)} | ${ms(r.p99)} | ${ms(r.max)} | ${Number.isNaN(r.cpuMs) ? "-" : r.cpuMs.toFixed(2)} | ${r.non2xx} | ${r.errors} |`;
 }
 const HEAD =
-  "| requests of | count | req/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx | errors |\n|---|---|---|---|---|---|---|---|---|";
+  "| requests of | count | req/s | p50 ms | p90 ms | p99 ms | max ms | API CPU ms/req | non-2xx | errors |\n|---|---|---|---|---|---|---|---|---|---|";
 
 const pick = <T>(list: readonly T[]): T => list[Math.floor(Math.random() * list.length)]!;
 
@@ -383,7 +405,12 @@ async function main(argv: string[]): Promise<void> {
     );
   // --api-node-options "--cpu-prof --cpu-prof-dir=/tmp/prof": the API process alone is profiled.
   const nodeOptions = arg("--api-node-options");
-  const api = await startApiProcess(paths, nodeOptions ? { NODE_OPTIONS: nodeOptions } : {});
+  const processes = arg("--api-processes") ?? "1";
+  const api = await startApiProcess(paths, {
+    ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
+    API_PROCESSES: processes,
+  });
+  apiPids.set(api.url, withChildren(api.pid));
   try {
     console.log(`API pid ${api.pid} at ${api.url}; ${connections} connections, ${duration} s per row`);
     const health = () => "/health";
@@ -414,7 +441,8 @@ async function main(argv: string[]): Promise<void> {
       };
       await searches(api.url, "");
       // The same URLs with the read caches off: every search runs its queries.
-      const uncached = await startApiProcess(paths, { READ_CACHE_ENTRIES: "0" });
+      const uncached = await startApiProcess(paths, { READ_CACHE_ENTRIES: "0", API_PROCESSES: processes });
+      apiPids.set(uncached.url, withChildren(uncached.pid));
       try {
         await searches(uncached.url, ", caches off");
       } finally {

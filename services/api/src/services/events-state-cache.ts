@@ -3,8 +3,10 @@ import type { AnnotatorState } from "@mmiohub/annotate";
 /**
  * Annotator states where served pages ended, per event store: "next page" resumes where the
  * previous page stopped instead of at the store's checkpoint (up to a checkpoint interval of
- * events annotated and thrown away). States are small JSON values; copies go in and out, so a
- * running annotator never shares one with the cache. Bounded, oldest out.
+ * events annotated and thrown away). States are small JSON values, kept as given and handed out
+ * as kept: `put` takes a state nobody else holds (`snapshot()` returns a fresh copy) and what
+ * `best` returns is only read (`restore()` copies it), so no copies are made here. Bounded,
+ * oldest out.
  */
 export class AnnotatorStateCache {
   private readonly entries = new Map<
@@ -25,14 +27,14 @@ export class AnnotatorStateCache {
       if (e.storeKey !== storeKey || e.eventIndex > from || e.eventIndex <= after) continue;
       if (!found || e.eventIndex > found.eventIndex) found = e;
     }
-    return found && { eventIndex: found.eventIndex, state: structuredClone(found.state) };
+    return found && { eventIndex: found.eventIndex, state: found.state };
   }
 
-  /** The state before event `eventIndex`. */
+  /** The state before event `eventIndex` (kept as it is: the caller gives it up). */
   put(storeKey: string, eventIndex: number, state: AnnotatorState): void {
     const key = `${storeKey}:${eventIndex}`;
     this.entries.delete(key);
-    this.entries.set(key, { storeKey, eventIndex, state: structuredClone(state) });
+    this.entries.set(key, { storeKey, eventIndex, state });
     if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
   }
 }

@@ -55,6 +55,20 @@ describe("checkpoints", () => {
     expect(JSON.parse(json).cards[0].i2c[0].text).toMatch(/^START >a0\+ /);
   });
 
+  it("a snapshot is a copy: annotating on, or restoring from it, leaves it as it was", () => {
+    const { batch, devices } = parseAll(sample("gt215_i2c_seq.mmiotrace"));
+    const t = new TraceAnnotator({ nvidia });
+    t.batch(batch, devices, 0, 40); // inside the I2C transaction
+    const snap = t.snapshot(devices);
+    const json = JSON.stringify(snap);
+    t.batch(batch, devices, 40, batch.length);
+    const other = new TraceAnnotator({ nvidia });
+    other.restore(devices, snap);
+    other.batch(batch, devices, 40, batch.length);
+    expect(JSON.stringify(snap)).toBe(json);
+    expect(JSON.stringify(t.snapshot(devices))).not.toBe(json);
+  });
+
   it("refuses a snapshot of another trace's cards", () => {
     const { devices } = parseAll(sample("gk107_hand.mmiotrace"));
     const t = new TraceAnnotator({ nvidia });

@@ -33,6 +33,34 @@ function eventRow(e: EventRow, v: SequenceView, traceId: string): string {
   return `<tr id="e${e.n}" class="ev kind-${escapeHtml(e.kind)}${linked ? " linked" : ""}"><td class="n"><a href="/t/${traceId}/e/${e.n}-${e.n}">${e.n}</a></td><td class="text">${cell}</td></tr>`;
 }
 
+/**
+ * The "jump to marker" list, rendered once per trace object, page length and filter: a trace's
+ * phases are hundreds of markers for a long trace, the same on every page of it. The read cache
+ * hands out the same trace object until the trace changes, so the WeakMap forgets with it.
+ */
+const jumpLists = new WeakMap<PublicTrace, Map<string, Html>>();
+function jumpList(t: PublicTrace, len: number, q: string): Html {
+  let byKey = jumpLists.get(t);
+  if (!byKey) {
+    byKey = new Map();
+    jumpLists.set(t, byKey);
+  }
+  const key = `${len}${q}`;
+  let list = byKey.get(key);
+  if (!list) {
+    const ph = phases(t);
+    list = ph.length
+      ? html`<details class="jump"><summary>Jump to marker</summary><ol>${ph.map(
+          (p) =>
+            html`<li><a href="/t/${t.id}/e/${p.from}-${Math.min(p.to, p.from + len - 1)}${q}">${p.kind === "lost" ? `Lost ${p.lost} events` : p.text}</a> <span class="meta">event ${p.from}</span></li>`,
+        )}</ol></details>`
+      : html``;
+    if (byKey.size >= 8) byKey.delete(byKey.keys().next().value!);
+    byKey.set(key, list);
+  }
+  return list;
+}
+
 export function sequencePage(v: SequenceView): Html {
   const t = v.trace;
   const len = v.to - v.from + 1;
@@ -40,7 +68,6 @@ export function sequencePage(v: SequenceView): Html {
   const prev = v.from > 0 ? `/t/${t.id}/e/${Math.max(0, v.from - len)}-${v.from - 1}${q}` : null;
   const next = v.to < v.last ? `/t/${t.id}/e/${v.to + 1}-${Math.min(v.last, v.to + len)}${q}` : null;
   const more = v.shownTo < v.to ? `/t/${t.id}/e/${v.shownTo + 1}-${v.to}${q}` : null;
-  const ph = phases(t);
   const id = escapeHtml(t.id);
   return layout({
     title: `Trace ${t.id} events ${v.from}-${v.to}`,
@@ -62,14 +89,7 @@ ${identity(t)}
   <button type="submit">Filter</button>
   ${q ? html`<a href="/t/${t.id}/e/${v.from}-${v.to}">clear</a>` : ""}
 </form>
-${
-  ph.length
-    ? html`<details class="jump"><summary>Jump to marker</summary><ol>${ph.map(
-        (p) =>
-          html`<li><a href="/t/${t.id}/e/${p.from}-${Math.min(p.to, p.from + len - 1)}${q}">${p.kind === "lost" ? `Lost ${p.lost} events` : p.text}</a> <span class="meta">event ${p.from}</span></li>`,
-      )}</ol></details>`
-    : ""
-}
+${jumpList(t, len, q)}
 <p class="rnndb-line">Annotated with register database <code class="rnndb">${v.rnndbVersion ?? "none configured"}</code>. Highlighted: the linked events.</p>
 ${
   v.events.length === 0

@@ -12,12 +12,15 @@
 //               mostly not cached, as with random offsets under load)
 //   stringify:  JSON.stringify of the API answer
 //   and apart:  store block read + decode (readEvents of the page's range), checkpoint read,
-//               annotator catch-up from the checkpoint to the offset.
+//               annotator catch-up from the checkpoint to the offset (state only, as served,
+//               beside annotating into text that is dropped: the baseline, same offsets).
 // Nothing here asserts a time.
 
 import { loadavg } from "node:os";
+import { type AnnotatorState, TraceAnnotator } from "@mmiohub/annotate";
 import { openEventStore } from "@mmiohub/event-store";
 import { LocalBlobStore } from "@mmiohub/storage";
+import type { PciDevice } from "@mmiohub/trace";
 import { EventService } from "../../services/api/src/services/events-read";
 import { benchPaths, benchQuery, loadPrepared, RNNDB } from "./api-fixtures";
 
@@ -110,6 +113,34 @@ async function main(argv: string[]): Promise<void> {
       blocks.push((await cpu(() => store.readEvents(from, from + limit))).ms);
       checkpoints.push((await cpu(() => store.checkpointBefore(from))).ms);
     }
+    // Catching up from the checkpoint to the page: state only (what the service does) beside
+    // annotating the same events into text that is thrown away (what it did before), same offsets.
+    const skipMs: number[] = [];
+    const fullMs: number[] = [];
+    const devices = (store.meta.app as { devices?: PciDevice[] } | undefined)?.devices ?? [];
+    for (const from of offsets(4)) {
+      const cp = await store.checkpointBefore(from);
+      const begin = cp?.eventIndex ?? 0;
+      const batch = await store.readEvents(begin, from);
+      for (const [list, quiet] of [
+        [skipMs, true],
+        [fullMs, false],
+      ] as const) {
+        const a = new TraceAnnotator({ nvidia: service.database() });
+        if (cp?.state) a.restore(devices, cp.state as AnnotatorState);
+        list.push(
+          (
+            await cpu(() => {
+              if (quiet) a.skip(batch, devices);
+              else {
+                a.batch(batch, devices);
+                a.writer.take();
+              }
+            })
+          ).ms,
+        );
+      }
+    }
     const plain: number[] = [];
     for (const from of offsets(3))
       plain.push(
@@ -130,6 +161,8 @@ async function main(argv: string[]): Promise<void> {
     );
     console.log(`  blocks read + decode    ${stats(blocks)}`);
     console.log(`  checkpoint read + parse ${stats(checkpoints)}`);
+    console.log(`  catch-up, state only    ${stats(skipMs)}`);
+    console.log(`  catch-up, text dropped  ${stats(fullMs)}  (baseline: the service before skip())`);
   }
 }
 

@@ -138,7 +138,8 @@ async function ingestInChild(
 ): Promise<ChildResult> {
   const self = fileURLToPath(import.meta.url);
   const args = [self, "--child", file, JSON.stringify(env), inline ? "inline" : "thread"];
-  const r = spawnSync(process.execPath, ["--import", "tsx", ...args], {
+  // The worker's own V8 flag (scripts/run-services.mjs, docker-compose.yml): a small young generation.
+  const r = spawnSync(process.execPath, ["--max-semi-space-size=4", "--import", "tsx", ...args], {
     encoding: "utf8",
     maxBuffer: 1 << 24,
   });

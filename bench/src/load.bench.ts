@@ -24,9 +24,8 @@ import { readFileSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
-import { applyMigrations, ensureDatabase } from "@mmiohub/db";
+import { applyMigrations, dropDatabase, ensureDatabase } from "@mmiohub/db";
 import autocannon from "autocannon";
-import pg from "pg";
 import {
   type BenchPaths,
   benchQuery,
@@ -81,19 +80,6 @@ function percentile(sorted: number[], p: number): number {
 function peakRssMb(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) / 1024 : Number.NaN;
-}
-
-async function dropDatabase(url: string): Promise<void> {
-  const admin = new URL(url);
-  const name = decodeURIComponent(admin.pathname.slice(1));
-  admin.pathname = "/postgres";
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS "${name.replaceAll('"', '""')}" WITH (FORCE)`);
-  } finally {
-    await client.end();
-  }
 }
 
 async function recreateDatabase(url: string): Promise<void> {

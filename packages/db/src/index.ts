@@ -10,4 +10,12 @@ export type {
   Upload,
 } from "./generated/prisma/client";
 export { Prisma, SubmissionStatus, TokenRole } from "./generated/prisma/client";
-export { applyMigrations, ensureDatabase, listMigrations, MIGRATIONS_DIR, type Migration } from "./migrate";
+export {
+  applyMigrations,
+  dropDatabase,
+  ensureDatabase,
+  freshDatabase,
+  listMigrations,
+  MIGRATIONS_DIR,
+  type Migration,
+} from "./migrate";

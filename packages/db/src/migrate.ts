@@ -98,6 +98,37 @@ export async function applyMigrations(databaseUrl: string, dir = MIGRATIONS_DIR)
 }
 
 /** Creates the database named in the URL if it does not exist (local development and tests). */
+/** Drops the database a URL names, if it exists, closing its connections (tests, benchmarks). */
+export async function dropDatabase(databaseUrl: string): Promise<void> {
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.slice(1));
+  url.pathname = "/postgres";
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${name.replaceAll('"', '""')}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * A fresh, migrated database beside the one `baseUrl` names (its name + `_suffix`), dropped first
+ * if a previous run left it; `drop` removes it. For tests and benchmarks that need their own.
+ */
+export async function freshDatabase(
+  baseUrl: string,
+  suffix: string,
+): Promise<{ url: string; drop: () => Promise<void> }> {
+  const url = new URL(baseUrl);
+  url.pathname = `/${decodeURIComponent(url.pathname.slice(1))}_${suffix}`;
+  const databaseUrl = url.toString();
+  await dropDatabase(databaseUrl);
+  await ensureDatabase(databaseUrl);
+  await applyMigrations(databaseUrl);
+  return { url: databaseUrl, drop: () => dropDatabase(databaseUrl) };
+}
+
 export async function ensureDatabase(databaseUrl: string): Promise<void> {
   const url = new URL(databaseUrl);
   const name = decodeURIComponent(url.pathname.slice(1));

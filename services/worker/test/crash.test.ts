@@ -4,7 +4,8 @@ import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ingestSubmission } from "../src/ingest/pipeline";
 import {
-  gzip,
+  archiveOf,
+  comparable,
   makeDeps,
   nonce,
   prisma,
@@ -12,7 +13,6 @@ import {
   storedFiles,
   storedRows,
   submit,
-  tar,
   waitFor,
 } from "./helpers";
 import { privateDatabase } from "./private-database";
@@ -52,29 +52,6 @@ const status = async (id: string) =>
     reasonCode: string | null;
     reason: string | null;
   };
-
-/** Archives of the same trace that differ (archives are unique by content) only in a side file. */
-const archiveOf = async (t: Buffer) =>
-  gzip(
-    await tar([
-      { name: "big.mmiotrace", body: t },
-      { name: "nonce.txt", body: Buffer.from(nonce()) },
-    ]),
-  );
-
-/** Rows without what differs by nature between two submissions (ids, archive names). */
-function comparable(rows: Awaited<ReturnType<typeof storedRows>>) {
-  const strip = <T extends Record<string, unknown>>(list: T[], ...keys: string[]) =>
-    list.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !keys.includes(k))));
-  return {
-    submission: strip(rows.submission, "id"),
-    traces: strip(rows.traces, "id"),
-    devices: strip(rows.devices, "trace_id"),
-    cards: strip(rows.cards, "trace_id"),
-    markers: strip(rows.markers, "trace_id"),
-    registers: strip(rows.registers, "trace_id"),
-  };
-}
 
 beforeAll(async () => {
   database = await privateDatabase(`cr${process.pid}`);

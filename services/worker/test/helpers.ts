@@ -138,3 +138,26 @@ export async function waitFor<T>(fn: () => Promise<T | undefined>, ms: number, w
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** Archives of the same trace that differ (archives are unique by content) only in a side file. */
+export const archiveOf = async (trace: Buffer) =>
+  gzip(
+    await tar([
+      { name: "big.mmiotrace", body: trace },
+      { name: "nonce.txt", body: Buffer.from(nonce()) },
+    ]),
+  );
+
+/** Stored rows without what differs by nature between two runs or submissions (ids). */
+export function comparable(rows: Awaited<ReturnType<typeof storedRows>>) {
+  const strip = <T extends Record<string, unknown>>(list: T[], ...keys: string[]) =>
+    list.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !keys.includes(k))));
+  return {
+    submission: strip(rows.submission, "id"),
+    traces: strip(rows.traces, "id"),
+    devices: strip(rows.devices, "trace_id"),
+    cards: strip(rows.cards, "trace_id"),
+    markers: strip(rows.markers, "trace_id"),
+    registers: strip(rows.registers, "trace_id"),
+  };
+}

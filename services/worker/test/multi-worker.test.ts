@@ -4,7 +4,17 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { collectBlobGarbage } from "../src/blob-gc";
 import { ingestSubmission } from "../src/ingest/pipeline";
-import { gzip, makeDeps, nonce, prisma, storedFiles, storedRows, submit, tar, waitFor } from "./helpers";
+import {
+  archiveOf,
+  comparable,
+  makeDeps,
+  nonce,
+  prisma,
+  storedFiles,
+  storedRows,
+  submit,
+  waitFor,
+} from "./helpers";
 import { privateDatabase } from "./private-database";
 import { bigTrace, startWorker, stopWorker, type WorkerProcess } from "./worker-process";
 
@@ -34,28 +44,6 @@ const logLines = (w: WorkerProcess): LogLine[] =>
     .map((l) => JSON.parse(l) as LogLine);
 const said = (w: WorkerProcess, msg: string, id?: string) =>
   logLines(w).filter((l) => l.msg === msg && (id === undefined || l.submissionId === id));
-
-/** Archives of the same trace that differ (archives are unique by content) only in a side file. */
-const archiveOf = async (t: Buffer) =>
-  gzip(
-    await tar([
-      { name: "big.mmiotrace", body: t },
-      { name: "nonce.txt", body: Buffer.from(nonce()) },
-    ]),
-  );
-
-function comparable(rows: Awaited<ReturnType<typeof storedRows>>) {
-  const strip = <T extends Record<string, unknown>>(list: T[], ...keys: string[]) =>
-    list.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !keys.includes(k))));
-  return {
-    submission: strip(rows.submission, "id"),
-    traces: strip(rows.traces, "id"),
-    devices: strip(rows.devices, "trace_id"),
-    cards: strip(rows.cards, "trace_id"),
-    markers: strip(rows.markers, "trace_id"),
-    registers: strip(rows.registers, "trace_id"),
-  };
-}
 
 beforeAll(async () => {
   database = await privateDatabase(`mw${process.pid}`);

@@ -1,7 +1,7 @@
 import { createQueue, redisConnection } from "@mmiohub/jobs";
 import type { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { gzip, makeDeps, nonce, prisma, storedRows, submit, tar, waitFor } from "./helpers";
+import { archiveOf, comparable, makeDeps, nonce, prisma, storedRows, submit, waitFor } from "./helpers";
 import { privateDatabase } from "./private-database";
 import { bigTrace, startWorker, stopWorker, type WorkerProcess } from "./worker-process";
 
@@ -45,20 +45,6 @@ const exited = (w: WorkerProcess) =>
     w.exitCode !== null ? resolve(w.exitCode) : w.once("exit", (code) => resolve(code)),
   );
 
-const archiveOf = async (t: Buffer) =>
-  gzip(
-    await tar([
-      { name: "big.mmiotrace", body: t },
-      { name: "nonce.txt", body: Buffer.from(nonce()) },
-    ]),
-  );
-const rowsWithoutIds = async (id: string) => {
-  const rows = await storedRows(id);
-  const strip = (list: Record<string, unknown>[]) =>
-    list.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => k !== "id" && k !== "trace_id")));
-  return Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, strip(v)]));
-};
-
 async function enqueueAndWaitForStart(w: WorkerProcess): Promise<string> {
   const id = await submit(deps, await archiveOf(trace), `${nonce()}.tar.gz`);
   await queue.add("ingest", { submissionId: id }, { jobId: `ingest-${id}` });
@@ -87,7 +73,7 @@ afterAll(async () => {
 });
 
 describe("worker shutdown on SIGTERM", { timeout: 180_000 }, () => {
-  let finishedRows: Awaited<ReturnType<typeof rowsWithoutIds>>;
+  let finishedRows: ReturnType<typeof comparable>;
 
   it("lets the running job finish, then exits 0", async () => {
     const w = worker();
@@ -103,7 +89,7 @@ describe("worker shutdown on SIGTERM", { timeout: 180_000 }, () => {
       lines.indexOf("shutting down: letting running jobs finish"),
     );
     expect(await queue.getCompletedCount()).toBe(1);
-    finishedRows = await rowsWithoutIds(id);
+    finishedRows = comparable(await storedRows(id));
     expect(finishedRows.traces).toHaveLength(1);
   });
 
@@ -136,7 +122,7 @@ describe("worker shutdown on SIGTERM", { timeout: 180_000 }, () => {
     );
     expect({ status: done.status, attempts: done.attempts }).toEqual({ status: "done", attempts: 1 });
     expect(said(second, "ingest finished", id).map((l) => l.outcome)).toEqual(["done"]);
-    const rows = await rowsWithoutIds(id);
+    const rows = comparable(await storedRows(id));
     expect({ ...rows, submission: [] }).toEqual({ ...finishedRows, submission: [] });
     await stopWorker(second);
     expect(second.exitCode).toBe(0);

@@ -40,21 +40,6 @@ await Promise.race([
 
 const storage = createBlobStore(config);
 const worker = createIngestWorker({ prisma, storage, config, log }, { prefix: config.QUEUE_PREFIX });
-const sweepOptions = { staleAfterMs: config.STALE_AFTER_MS, maxAttempts: config.MAX_ATTEMPTS };
-// At start-up nothing can be in flight on this worker's behalf: look at everything unfinished.
-await sweep(prisma, queue, log, { ...sweepOptions, staleAfterMs: 0 }).catch((err) =>
-  log.warn({ err }, "start-up sweep failed"),
-);
-const timer = setInterval(() => {
-  sweep(prisma, queue, log, sweepOptions).catch((err) => log.warn({ err }, "sweep failed"));
-}, config.SWEEP_INTERVAL_MS);
-const gcTimer = setInterval(() => {
-  collectBlobGarbage(prisma, storage, log, { graceMs: config.BLOB_GC_GRACE_MS }).catch((err) =>
-    log.warn({ err }, "blob garbage collection failed"),
-  );
-}, config.BLOB_GC_INTERVAL_MS);
-log.info({ concurrency: config.WORKER_CONCURRENCY }, "worker started");
-
 // Jobs running in this process, so a shutdown that runs out of time can hand them back.
 const active = new Map<string, Job>();
 worker.on("active", (job) => active.set(job.id ?? "", job));
@@ -78,6 +63,10 @@ async function handBack(job: Job): Promise<void> {
   log.info({ submissionId, jobId: job.id }, "shutdown: job handed back to the queue");
 }
 
+// Installed before anything is awaited below: the worker takes jobs as soon as it exists, and a
+// SIGTERM during the start-up sweep must still let them finish or hand them back.
+let timer: NodeJS.Timeout | undefined;
+let gcTimer: NodeJS.Timeout | undefined;
 let closing = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, async () => {
@@ -109,4 +98,21 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     await Promise.allSettled([queue.close(), prisma.$disconnect()]);
     process.exit(code);
   });
+}
+
+const sweepOptions = { staleAfterMs: config.STALE_AFTER_MS, maxAttempts: config.MAX_ATTEMPTS };
+// At start-up nothing can be in flight on this worker's behalf: look at everything unfinished.
+await sweep(prisma, queue, log, { ...sweepOptions, staleAfterMs: 0 }).catch((err) =>
+  log.warn({ err }, "start-up sweep failed"),
+);
+if (!closing) {
+  timer = setInterval(() => {
+    sweep(prisma, queue, log, sweepOptions).catch((err) => log.warn({ err }, "sweep failed"));
+  }, config.SWEEP_INTERVAL_MS);
+  gcTimer = setInterval(() => {
+    collectBlobGarbage(prisma, storage, log, { graceMs: config.BLOB_GC_GRACE_MS }).catch((err) =>
+      log.warn({ err }, "blob garbage collection failed"),
+    );
+  }, config.BLOB_GC_INTERVAL_MS);
+  log.info({ concurrency: config.WORKER_CONCURRENCY }, "worker started");
 }

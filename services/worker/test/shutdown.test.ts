@@ -61,7 +61,8 @@ beforeAll(async () => {
   process.env.DATABASE_URL = database.url; // helpers (prisma, storedRows, makeDeps) read it
   deps = await makeDeps();
   queue = createQueue("ingest", redisConnection(deps.config.REDIS_URL, "producer"), prefix);
-  trace = bigTrace(150_000);
+  // Long enough that a job seen starting is still running when SIGTERM lands, even on a fast machine.
+  trace = bigTrace(400_000);
 });
 afterAll(async () => {
   await Promise.all(running.map((w) => stopWorker(w, "SIGKILL")));
@@ -94,7 +95,7 @@ describe("worker shutdown on SIGTERM", { timeout: 180_000 }, () => {
   });
 
   it("past the grace, hands the job back at once; the next worker finishes it, once", async () => {
-    const first = worker({ SHUTDOWN_GRACE_MS: "300" });
+    const first = worker({ SHUTDOWN_GRACE_MS: "1" });
     const id = await enqueueAndWaitForStart(first);
     first.kill("SIGTERM");
     expect(await exited(first)).toBe(0);

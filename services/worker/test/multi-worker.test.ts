@@ -132,6 +132,14 @@ describe("several workers on one queue", { timeout: 240_000 }, () => {
       `every submission to finish (${survivors.map((w) => w.output().slice(-800)).join("\n")})`,
     );
     expect(statuses.map((s) => s.status)).toEqual(ids.map(() => "done"));
+    // A worker logs 'ingest finished' after its commit (and the killed worker's job may be done
+    // before a survivor takes it up and skips it): wait for the lines, not just the rows.
+    await waitFor(
+      async () =>
+        ids.every((id) => workers.some((w) => said(w, "ingest finished", id).length)) ? true : undefined,
+      10_000,
+      "every finished job's log line",
+    );
 
     // Exactly once: one processing run per submission, ended by one "done" in the logs.
     for (const s of statuses.filter((x) => x.id !== killedDuring)) {

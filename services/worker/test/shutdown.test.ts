@@ -122,6 +122,12 @@ describe("worker shutdown on SIGTERM", { timeout: 180_000 }, () => {
       `the next worker to finish the job (${second.output().slice(-1000)})`,
     );
     expect({ status: done.status, attempts: done.attempts }).toEqual({ status: "done", attempts: 1 });
+    // the log line follows the commit: read the worker's output once it has arrived
+    await waitFor(
+      async () => (said(second, "ingest finished", id).length ? true : undefined),
+      10_000,
+      "the second worker's 'ingest finished' line",
+    );
     expect(said(second, "ingest finished", id).map((l) => l.outcome)).toEqual(["done"]);
     const rows = comparable(await storedRows(id));
     expect({ ...rows, submission: [] }).toEqual({ ...finishedRows, submission: [] });

@@ -7,13 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createScriptedUi } from "../../capture-agent/src/ui";
 // The capture agent's own tus client: the contract it was written against is the one served here.
 import { tusUpload } from "../../capture-agent/src/upload/tus-upload";
-import { SHARED, startApi, startWorker, stopProcess, waitFor } from "./helpers";
+import { SHARED, type startApi, startApiAndWorker, type startWorker, waitFor } from "./helpers";
 import { sha256 } from "./tus";
 
 // Upload with the agent's resumable client -> the real worker ingests -> search finds the trace by
 // what ingest indexed (card, register, marker, free text).
 let api: Awaited<ReturnType<typeof startApi>>;
 let worker: ReturnType<typeof startWorker>;
+let both: Awaited<ReturnType<typeof startApiAndWorker>>;
 let base: string;
 
 /** A port free right now, so PUBLIC_URL (and the Location we hand out) names the real address. */
@@ -27,20 +28,12 @@ async function freePort(): Promise<number> {
 
 beforeAll(async () => {
   const port = await freePort();
-  api = await startApi({ PORT: String(port) });
+  both = await startApiAndWorker({ PORT: String(port) });
+  ({ api, worker } = both);
   await api.app.listen({ port, host: "127.0.0.1" });
   base = `http://127.0.0.1:${port}`;
-  worker = startWorker({
-    DATABASE_URL: api.config.DATABASE_URL,
-    REDIS_URL: api.config.REDIS_URL,
-    STORAGE_DIR: api.storageDir,
-    QUEUE_PREFIX: api.prefix,
-  });
 });
-afterAll(async () => {
-  if (worker) await stopProcess(worker);
-  await api?.close();
-});
+afterAll(async () => both?.close());
 
 describe("capture agent upload -> worker -> search", () => {
   it("finds an uploaded GK107 trace by chipset, PCI id, register, marker and description", async () => {

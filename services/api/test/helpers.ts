@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createPrisma } from "@mmiohub/db";
+import { createPrisma, freshDatabase } from "@mmiohub/db";
 import { createQueue, redisConnection } from "@mmiohub/jobs";
 import { LocalBlobStore } from "@mmiohub/storage";
 import { buildApp } from "../src/app";
@@ -63,6 +63,34 @@ export function startWorker(env: Record<string, string>): ChildProcess & { outpu
   child.stdout?.on("data", (d) => (output += d));
   child.stderr?.on("data", (d) => (output += d));
   return Object.assign(child, { output: () => output });
+}
+
+/**
+ * The API and the real worker process on a database of their own (a worker's start-up sweep takes
+ * every unfinished submission of its database, other test files' included), same Redis prefix and
+ * storage. `close` stops both and drops the database.
+ */
+export async function startApiAndWorker(overrides: Record<string, string> = {}) {
+  const database = await freshDatabase(
+    process.env.DATABASE_URL!,
+    `aw${process.pid}${Math.random().toString(36).slice(2, 6)}`,
+  );
+  const api = await startApi({ ...overrides, DATABASE_URL: database.url });
+  const worker = startWorker({
+    DATABASE_URL: api.config.DATABASE_URL,
+    REDIS_URL: api.config.REDIS_URL,
+    STORAGE_DIR: api.storageDir,
+    QUEUE_PREFIX: api.prefix,
+  });
+  return {
+    api,
+    worker,
+    async close() {
+      await stopProcess(worker);
+      await api.close();
+      await database.drop();
+    },
+  };
 }
 
 export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {

@@ -3,26 +3,19 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { multipart, SHARED, startApi, startWorker, stopProcess, waitFor } from "./helpers";
+import { multipart, SHARED, type startApi, startApiAndWorker, type startWorker, waitFor } from "./helpers";
 
 // The first vertical slice end to end: upload through the API, the real worker process ingests it,
 // the status endpoint shows the counts.
 let api: Awaited<ReturnType<typeof startApi>>;
 let worker: ReturnType<typeof startWorker>;
+let both: Awaited<ReturnType<typeof startApiAndWorker>>;
 
 beforeAll(async () => {
-  api = await startApi();
-  worker = startWorker({
-    DATABASE_URL: api.config.DATABASE_URL,
-    REDIS_URL: api.config.REDIS_URL,
-    STORAGE_DIR: api.storageDir,
-    QUEUE_PREFIX: api.prefix,
-  });
+  both = await startApiAndWorker();
+  ({ api, worker } = both);
 });
-afterAll(async () => {
-  await stopProcess(worker);
-  await api.close();
-});
+afterAll(async () => both?.close());
 
 const xz = (buf: Buffer) => execFileSync("xz", ["-c", "-6"], { input: buf });
 

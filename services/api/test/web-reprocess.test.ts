@@ -1,27 +1,20 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { multipart, REPO, startApi, startWorker, stopProcess, waitFor } from "./helpers";
+import { multipart, REPO, type startApi, startApiAndWorker, type startWorker, waitFor } from "./helpers";
 import { generatedTrace } from "./web-fixtures";
 
 // Permanent links through the real pipeline: upload, the worker builds the event store, the link
 // serves events from it; after a reprocess (new event store) the same link shows the same events.
 let api: Awaited<ReturnType<typeof startApi>>;
 let worker: ReturnType<typeof startWorker>;
+let both: Awaited<ReturnType<typeof startApiAndWorker>>;
 
 beforeAll(async () => {
-  api = await startApi();
-  worker = startWorker({
-    DATABASE_URL: api.config.DATABASE_URL,
-    REDIS_URL: api.config.REDIS_URL,
-    STORAGE_DIR: api.storageDir,
-    QUEUE_PREFIX: api.prefix,
-  });
+  both = await startApiAndWorker();
+  ({ api, worker } = both);
 });
-afterAll(async () => {
-  await stopProcess(worker);
-  await api.close();
-});
+afterAll(async () => both?.close());
 
 async function finished(id: string, after: Date) {
   return waitFor(

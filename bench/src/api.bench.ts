@@ -37,6 +37,7 @@ import {
   benchQuery,
   MARKERS,
   type Prepared,
+  percentile,
   postMultipart,
   prepare,
   startApiProcess,
@@ -69,11 +70,6 @@ function cpuTimeMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
 /** `connections` clients for `seconds`, each request's path from `nextPath`; exact latencies kept. */

@@ -30,6 +30,7 @@ import {
   type BenchPaths,
   benchQuery,
   MARKERS,
+  percentile,
   postMultipart,
   type Service,
   smallTrace,
@@ -70,11 +71,6 @@ const paths: BenchPaths = {
 };
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 /** Peak resident set of a process so far (VmHWM), in MB. */
 function peakRssMb(pid: number): number {

@@ -6,11 +6,19 @@
 // the expansion ratio) and once with the ratio check off (all 2 GiB decoded and refused).
 //
 //   npx tsx bench/src/ingest.bench.ts [--size 500M] [--seed 1] [--dir /tmp/mmiohub-ingest-bench]
-//                                     [--forms single,mt] [--no-bomb]
+//                                     [--forms single,mt] [--modes thread,inline] [--no-bomb]
 //
 // Inputs are generated under --dir once and reused (xz -6 of 500 MB takes minutes).
 import { spawn, spawnSync } from "node:child_process";
-import { createReadStream, createWriteStream, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { loadavg as osLoadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -182,8 +190,11 @@ async function main(argv: string[]): Promise<void> {
   const text = join(dir, `trace-${sizeText}-seed${seed}.mmiotrace`);
   if (!existsSync(text)) {
     process.stderr.write(`generating ${text} ...\n`);
-    await writeTrace(createWriteStream(text), { size, seed });
-    await new Promise((r) => setTimeout(r, 100));
+    // under a temporary name, as the .xz files below: an interrupted run leaves no partial input
+    const out = createWriteStream(`${text}.tmp`);
+    await writeTrace(out, { size, seed });
+    await new Promise((resolve) => out.end(resolve));
+    renameSync(`${text}.tmp`, text);
   }
   const files: [string, string][] = [];
   if (forms.includes("single"))

@@ -266,14 +266,11 @@ export async function ingestSubmission(deps: IngestDeps, submissionId: string): 
   const ctx = await indexContext(deps.config, deps.log);
   const built = buildRecords(submission, result, ctx, notes);
   const t0 = performance.now();
+  const keys = result.traces.map((t) => t.indexed.eventStore.key);
   const outcome = await saveTraces(deps.config.DATABASE_URL, submissionId, built.traces, built.update, {
     storage: deps.storage,
-    blobs: [
-      ...result.traces.map((t) => t.indexed.eventStore.key),
-      ...result.attachments.flatMap((a) => (a.key ? [a.key] : [])),
-    ],
+    blobs: [...keys, ...result.attachments.flatMap((a) => (a.key ? [a.key] : []))],
   });
-  const keys = result.traces.map((t) => t.indexed.eventStore.key);
   if (!outcome.saved) {
     await dropUnreferenced(deps, keys);
     return "skipped";

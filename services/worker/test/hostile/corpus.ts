@@ -12,8 +12,6 @@ export interface HostileCase {
   make: () => Promise<Buffer> | Buffer;
   /** An IngestError code, or "read" for input that must be accepted (hostile text kept as data). */
   expect: string;
-  /** A member name that would escape the storage root if it were ever used as a path. */
-  escapes?: string;
   /** Worker settings for this input (on top of the corpus test's own). */
   config?: Record<string, string>;
 }

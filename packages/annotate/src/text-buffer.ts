@@ -120,7 +120,6 @@ export class TextBuffer implements DecodeOut {
     else this.hex64(v % 0x100000000, Math.floor(v / 0x100000000), min);
   }
 
-  /** Takes the bytes written so far (a copy) and empties the buffer. */
   /** The text written so far as a string (no intermediate copy), and an empty buffer. */
   takeString(): string {
     const s = this.pos === 0 ? "" : this.buf.toString("utf8", 0, this.pos);
@@ -128,6 +127,7 @@ export class TextBuffer implements DecodeOut {
     return s;
   }
 
+  /** Takes the bytes written so far (a copy) and empties the buffer. */
   take(): Buffer {
     const out = Buffer.allocUnsafe(this.pos);
     this.buf.copy(out, 0, 0, this.pos);

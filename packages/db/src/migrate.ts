@@ -97,19 +97,27 @@ export async function applyMigrations(databaseUrl: string, dir = MIGRATIONS_DIR)
   return applied;
 }
 
-/** Creates the database named in the URL if it does not exist (local development and tests). */
-/** Drops the database a URL names, if it exists, closing its connections (tests, benchmarks). */
-export async function dropDatabase(databaseUrl: string): Promise<void> {
+/** Runs `fn` on the server's `postgres` database, given the name of the database the URL names. */
+async function withServer(databaseUrl: string, fn: (client: pg.Client, name: string) => Promise<void>) {
   const url = new URL(databaseUrl);
   const name = decodeURIComponent(url.pathname.slice(1));
   url.pathname = "/postgres";
   const client = new pg.Client({ connectionString: url.toString() });
   await client.connect();
   try {
-    await client.query(`DROP DATABASE IF EXISTS "${name.replaceAll('"', '""')}" WITH (FORCE)`);
+    await fn(client, name);
   } finally {
     await client.end();
   }
+}
+
+const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+/** Drops the database a URL names, if it exists, closing its connections (tests, benchmarks). */
+export async function dropDatabase(databaseUrl: string): Promise<void> {
+  await withServer(databaseUrl, async (client, name) => {
+    await client.query(`DROP DATABASE IF EXISTS ${quoted(name)} WITH (FORCE)`);
+  });
 }
 
 /**
@@ -129,16 +137,10 @@ export async function freshDatabase(
   return { url: databaseUrl, drop: () => dropDatabase(databaseUrl) };
 }
 
+/** Creates the database named in the URL if it does not exist (local development and tests). */
 export async function ensureDatabase(databaseUrl: string): Promise<void> {
-  const url = new URL(databaseUrl);
-  const name = decodeURIComponent(url.pathname.slice(1));
-  url.pathname = "/postgres";
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
-  try {
+  await withServer(databaseUrl, async (client, name) => {
     const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
-    if (!rowCount) await client.query(`CREATE DATABASE "${name.replaceAll('"', '""')}"`);
-  } finally {
-    await client.end();
-  }
+    if (!rowCount) await client.query(`CREATE DATABASE ${quoted(name)}`);
+  });
 }

@@ -72,7 +72,7 @@ export function encodeColumn(out: ByteWriter, column: NumericArray, n: number, t
   }
   const plainWidth = widthFor(max - min);
   const deltaWidth = n > 1 && tryDelta ? widthFor(dMax - dMin) : 8;
-  const delta = n > 1 && tryDelta && deltaWidth < plainWidth;
+  const delta = deltaWidth < plainWidth;
   const width = delta ? deltaWidth : plainWidth;
   if (others * SPARSE_COST + 8 < (delta ? n - 1 : n) * width) {
     out.u8(MODE_SPARSE);

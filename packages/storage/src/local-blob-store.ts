@@ -71,7 +71,8 @@ export class LocalBlobStore implements BlobStore {
     }
     const dir = join(this.root, "sha256", blob.key.slice(0, 2));
     await mkdir(dir, { recursive: true });
-    // The file's bytes are already durable (the upload synced each chunk); the rename is made so too.
+    // The file is synced (little to flush when the caller already synced its writes, as resumable
+    // uploads do), then the rename is made durable by syncing the directory below.
     const file = await open(path, "r");
     await file.sync().finally(() => file.close());
     try {

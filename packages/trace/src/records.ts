@@ -169,9 +169,12 @@ export class RecordReader {
 
   /** Takes back a builder whose batch the consumer no longer needs (see TraceParser.recycle). */
   recycle(builder: BatchBuilder): void {
-    // Recycled from inside onBatch: the batch being emitted is refilled right away.
-    if (builder === this.b) this.recycleCurrent = true;
-    if (builder === this.b || this.pool.length >= 4 || this.pool.includes(builder)) return;
+    if (builder === this.b) {
+      // Recycled from inside onBatch: the batch being emitted is refilled right away.
+      this.recycleCurrent = true;
+      return;
+    }
+    if (this.pool.length >= 4 || this.pool.includes(builder)) return;
     builder.length = 0;
     builder.extras = [];
     this.pool.push(builder);

@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import type { WorkerConfig } from "../env";
 import { indexThreadEnabled } from "../index-trace/index-thread";
 import { type IndexedTrace, indexTrace } from "../index-trace/index-trace";
+import { PAGE_BYTES } from "../index-trace/register-stats";
 import { openArchive, peek } from "./archive";
 import { deleteUnreferencedBlobs } from "./blob-guard";
 import { indexContext } from "./context";
@@ -139,7 +140,7 @@ export async function readSubmission(
           "index",
           true,
           performance.now() - t1,
-          `${member.name}: ${s.events} events (${s.accesses.total} accesses) in ${s.bytes} bytes; event store ${indexed.eventStore.size} bytes, ${indexed.eventStore.meta.blockCount} blocks, ${indexed.eventStore.meta.checkpointCount} checkpoints; ${indexed.registers.count} register statistics rows${paged.length ? ` (per 4 KiB page: ${paged.join(", ")})` : ""}${indexed.registers.truncated ? " (truncated at the cap)" : ""}`,
+          `${member.name}: ${s.events} events (${s.accesses.total} accesses) in ${s.bytes} bytes; event store ${indexed.eventStore.size} bytes, ${indexed.eventStore.meta.blockCount} blocks, ${indexed.eventStore.meta.checkpointCount} checkpoints; ${indexed.registers.count} register statistics rows${paged.length ? ` (per ${PAGE_BYTES / 1024} KiB page: ${paged.join(", ")})` : ""}${indexed.registers.truncated ? " (truncated at the cap)" : ""}`,
           {
             member: member.name,
             parserVersion: ctx.parserVersion,

@@ -1,13 +1,12 @@
 import { execFileSync } from "node:child_process";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createScriptedUi } from "../../capture-agent/src/ui";
 // The capture agent's own tus client: the contract it was written against is the one served here.
 import { tusUpload } from "../../capture-agent/src/upload/tus-upload";
-import { SHARED, type startApi, startApiAndWorker, type startWorker, waitFor } from "./helpers";
+import { freePort, SHARED, type startApi, startApiAndWorker, type startWorker, waitFor } from "./helpers";
 import { sha256 } from "./tus";
 
 // Upload with the agent's resumable client -> the real worker ingests -> search finds the trace by
@@ -16,15 +15,6 @@ let api: Awaited<ReturnType<typeof startApi>>;
 let worker: ReturnType<typeof startWorker>;
 let both: Awaited<ReturnType<typeof startApiAndWorker>>;
 let base: string;
-
-/** A port free right now, so PUBLIC_URL (and the Location we hand out) names the real address. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 beforeAll(async () => {
   const port = await freePort();
@@ -71,10 +61,8 @@ describe("capture agent upload -> worker -> search", () => {
       },
       // Generous: the worker process compiles TypeScript at start, slow on a loaded 2-core machine.
       120_000,
-      `ingest of ${link.id}`,
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}; worker output: ${worker.output().slice(-2000)}`);
-    });
+      () => `ingest of ${link.id} (worker output: ${worker.output().slice(-2000)})`,
+    );
     expect(done.status, JSON.stringify(done)).toBe("done");
 
     for (const query of [

@@ -1,17 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
-import { REPO, waitFor } from "./helpers";
+import { freePort, REPO, waitFor } from "./helpers";
 
 export type ApiProcess = ChildProcess & { base: string; output: () => string };
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** The real API process (src/server.ts), as deployed, on a port of its own; resolves once healthy. */
 export async function startApiProcess(env: Record<string, string>): Promise<ApiProcess> {

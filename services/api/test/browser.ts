@@ -1,7 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { type Browser, chromium } from "playwright-core";
 import { REPO } from "./helpers";
@@ -40,13 +39,4 @@ export async function launchChromium(): Promise<Browser> {
       "--no-first-run",
     ],
   });
-}
-
-/** A free loopback port, so the app's PUBLIC_URL (the links it hands out) names the real one. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }

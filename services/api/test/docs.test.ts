@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "./browser";
 import { startApi } from "./helpers";
 
 // OpenAPI generated from the zod schemas the routes validate with.
@@ -67,11 +68,10 @@ describe("OpenAPI", () => {
 
 describe("OpenAPI UI in a real browser", () => {
   it("renders the operations from /docs/json under its CSP", async () => {
-    const { chromium } = await import("playwright-core");
     await api.app.listen({ port: 0, host: "127.0.0.1" });
     const address = api.app.server.address();
     const port = typeof address === "object" && address ? address.port : 0;
-    const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const blocked: string[] = [];

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp } from "node:fs/promises";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createPrisma, freshDatabase } from "@mmiohub/db";
@@ -119,16 +120,27 @@ export function multipart(parts: { name: string; value: string | Buffer; filenam
   };
 }
 
+/** `what` names the awaited thing in the timeout error; a function is called only then (process output). */
 export async function waitFor<T>(
   fn: () => Promise<T | undefined>,
   timeoutMs = 30_000,
-  what = "condition",
+  what: string | (() => string) = "condition",
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await fn();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${typeof what === "function" ? what() : what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** A loopback port free right now, so a server's PUBLIC_URL (the links it hands out) names the real one. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

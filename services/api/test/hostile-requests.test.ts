@@ -4,7 +4,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { InjectOptions } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SHARED, startApi, startWorker, stopProcess, waitFor } from "./helpers";
+import { multipart, SHARED, startApi, startWorker, stopProcess, waitFor } from "./helpers";
 import { privateDatabase } from "./private-database";
 import { metadataHeader, sha256, TUS } from "./tus";
 
@@ -21,26 +21,6 @@ const archive = () =>
     input: Buffer.concat([trace, Buffer.from(`MARK 999.000000 ${randomBytes(6).toString("hex")}\n`)]),
   });
 
-function multipart(parts: { name: string; value: Buffer | string; filename?: string; type?: string }[]) {
-  const boundary = `----mmiohub${randomBytes(8).toString("hex")}`;
-  const chunks: Buffer[] = [];
-  for (const p of parts) {
-    const file = p.filename === undefined ? "" : `; filename="${p.filename}"`;
-    const type = p.type ?? (p.filename === undefined ? "" : "application/octet-stream");
-    chunks.push(
-      Buffer.from(
-        `--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"${file}\r\n${type ? `Content-Type: ${type}\r\n` : ""}\r\n`,
-      ),
-      Buffer.isBuffer(p.value) ? p.value : Buffer.from(p.value),
-      Buffer.from("\r\n"),
-    );
-  }
-  chunks.push(Buffer.from(`--${boundary}--\r\n`));
-  return {
-    payload: Buffer.concat(chunks),
-    headers: { "content-type": `multipart/form-data; boundary=${boundary}` },
-  };
-}
 const post = (m: ReturnType<typeof multipart>): InjectOptions => ({
   method: "POST",
   url: "/api/v1/submissions",
@@ -332,7 +312,7 @@ describe("metadata that lies about the card", () => {
           return r.status === "done" || r.status === "failed" ? r : undefined;
         },
         60_000,
-        `the worker to process it (${worker.output().slice(-1000)})`,
+        () => `the worker to process it (${worker.output().slice(-1000)})`,
       );
       expect(s.status).toBe("done");
       const t = s.traces[0]!;

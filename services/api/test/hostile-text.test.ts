@@ -478,7 +478,7 @@ describe("what was accepted", () => {
         return r.every((s) => s.status === "done" || s.status === "failed") ? r : undefined;
       },
       90_000,
-      `the worker to process the uploads (${worker.output().slice(-2000)})`,
+      () => `the worker to process the uploads (${worker.output().slice(-2000)})`,
     );
     const byId = new Map(rows.map((r) => [r.id, r]));
     const protectedTags = accepted.filter((a) => a.field.protected).map((a) => a.tag);

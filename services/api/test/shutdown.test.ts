@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdtemp, readdir } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ApiProcess, exitOf, startApiProcess } from "./api-process";
 import { waitFor } from "./helpers";
 import { privateDatabase } from "./private-database";
+import { metadataHeader, sha256, TUS } from "./tus";
 
 // Real API processes on one database, Redis and storage directory: a resumable upload moves between
 // instances; SIGTERM lets in-flight uploads finish, and past SHUTDOWN_GRACE_MS closes them with
@@ -21,9 +22,6 @@ let queue: Queue;
 const prefix = `as${process.pid}${Math.random().toString(36).slice(2, 8)}`;
 const started: ApiProcess[] = [];
 
-const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
-const b64 = (s: string) => Buffer.from(s).toString("base64");
-const TUS = { "tus-resumable": "1.0.0" };
 /** Waits until the API process has logged receiving `method url` (its handler is running). */
 const seen = (p: ApiProcess, method: string, url: string) =>
   waitFor(
@@ -37,7 +35,7 @@ const seen = (p: ApiProcess, method: string, url: string) =>
         ? true
         : undefined,
     20_000,
-    `the API to receive ${method} ${url} (${p.output().slice(-500)})`,
+    () => `the API to receive ${method} ${url} (${p.output().slice(-500)})`,
   );
 
 async function api(extra: Record<string, string> = {}): Promise<ApiProcess> {
@@ -105,7 +103,7 @@ async function createTus(base: string, data: Buffer): Promise<string> {
     headers: {
       ...TUS,
       "upload-length": String(data.length),
-      "upload-metadata": `filename ${b64("trace.tar.xz")},sha256 ${b64(sha256(data))}`,
+      "upload-metadata": metadataHeader({ filename: "trace.tar.xz", sha256: sha256(data) }),
     },
   });
   expect(res.status, await res.clone().text()).toBe(201);

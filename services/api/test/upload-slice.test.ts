@@ -51,10 +51,8 @@ describe("upload -> worker -> status", () => {
       },
       // Generous: the worker process compiles TypeScript at start, slow on a loaded 2-core machine.
       120_000,
-      `submission ${body.id} to finish`,
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}; worker output: ${worker.output().slice(-2000)}`);
-    });
+      () => `submission ${body.id} to finish (worker output: ${worker.output().slice(-2000)})`,
+    );
     expect(done.status, JSON.stringify(done)).toBe("done");
     expect(done.traces).toHaveLength(1);
     const t = done.traces[0];

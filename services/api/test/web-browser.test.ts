@@ -2,8 +2,8 @@ import { join } from "node:path";
 import type { Browser, BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiToken } from "../src/services/auth-tokens";
-import { freePort, launchChromium, SCREENSHOTS } from "./browser";
-import { startApi, waitFor } from "./helpers";
+import { launchChromium, SCREENSHOTS } from "./browser";
+import { freePort, startApi, waitFor } from "./helpers";
 import { generatedTrace, type StoredTrace, sample, storeTrace } from "./web-fixtures";
 
 type Api = Awaited<ReturnType<typeof startApi>>;

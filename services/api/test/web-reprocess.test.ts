@@ -23,7 +23,7 @@ async function finished(id: string, after: Date) {
       return s && s.status === "done" && s.finishedAt && s.finishedAt > after ? s : undefined;
     },
     120_000,
-    `submission ${id} (worker output: ${worker.output().slice(-1500)})`,
+    () => `submission ${id} (worker output: ${worker.output().slice(-1500)})`,
   );
 }
 

@@ -1,49 +1,14 @@
-import { createQueue, redisConnection } from "@mmiohub/jobs";
-import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ingestSubmission } from "../src/ingest/pipeline";
-import {
-  archiveOf,
-  comparable,
-  makeDeps,
-  nonce,
-  prisma,
-  sample,
-  storedFiles,
-  storedRows,
-  submit,
-  waitFor,
-} from "./helpers";
-import { privateDatabase } from "./private-database";
-import { bigTrace, startWorker, stopWorker, type WorkerProcess } from "./worker-process";
+import { archiveOf, comparable, prisma, sample, storedFiles, storedRows, submit, waitFor } from "./helpers";
+import { bigTrace, stopWorker, workerTestBed } from "./worker-process";
 
 // Exactly once under crashes, with the real worker process: SIGKILL in the middle of a job, Redis
 // losing its jobs, and an archive that kills every worker that touches it.
-type Deps = Awaited<ReturnType<typeof makeDeps>>;
-let deps: Deps;
-let queue: Queue;
+const bed = workerTestBed("cr", { JOB_LOCK_MS: "1500", SWEEP_INTERVAL_MS: "1000", STALE_AFTER_MS: "1000" });
+const worker = bed.worker;
 let trace: Buffer;
-const prefix = `w${process.pid}${nonce()}`;
-const running: WorkerProcess[] = [];
-// A database of this file's own: the real workers' start-up sweep takes every unfinished submission.
-let database: Awaited<ReturnType<typeof privateDatabase>>;
-const sharedUrl = process.env.DATABASE_URL;
-
-function worker(extra: Record<string, string> = {}): WorkerProcess {
-  const w = startWorker({
-    DATABASE_URL: deps.config.DATABASE_URL,
-    REDIS_URL: deps.config.REDIS_URL,
-    STORAGE_DIR: deps.storage.root,
-    QUEUE_PREFIX: prefix,
-    JOB_LOCK_MS: "1500",
-    SWEEP_INTERVAL_MS: "1000",
-    STALE_AFTER_MS: "1000",
-    ...extra,
-  });
-  running.push(w);
-  return w;
-}
 
 const status = async (id: string) =>
   (await prisma().submission.findUniqueOrThrow({ where: { id } })) as {
@@ -53,32 +18,20 @@ const status = async (id: string) =>
     reason: string | null;
   };
 
-beforeAll(async () => {
-  database = await privateDatabase(`cr${process.pid}`);
-  process.env.DATABASE_URL = database.url; // helpers (prisma, storedRows, makeDeps) read it
-  deps = await makeDeps();
-  queue = createQueue("ingest", redisConnection(deps.config.REDIS_URL, "producer"), prefix);
+beforeAll(() => {
   trace = bigTrace(400_000);
-});
-afterAll(async () => {
-  await Promise.all(running.map((w) => stopWorker(w, "SIGKILL")));
-  await queue.obliterate({ force: true }).catch(() => {});
-  await queue.close();
-  await prisma().$disconnect();
-  await database.drop();
-  process.env.DATABASE_URL = sharedUrl;
 });
 
 // Worker processes start in ~2 s on an idle machine; the generous timeouts are for a busy one.
 describe("crash safety", { timeout: 300_000 }, () => {
   it("SIGKILL in the middle of a job: after a restart the rows equal those of a clean run", async () => {
-    const clean = await submit(deps, await archiveOf(trace), "clean.tar.gz");
-    expect(await ingestSubmission(deps, clean)).toBe("done");
+    const clean = await submit(bed.deps, await archiveOf(trace), "clean.tar.gz");
+    expect(await ingestSubmission(bed.deps, clean)).toBe("done");
     const cleanRows = await storedRows(clean);
 
-    const id = await submit(deps, await archiveOf(trace), "crash.tar.gz");
-    const filesBefore = await storedFiles(deps.storage);
-    await queue.add("ingest", { submissionId: id }, { jobId: `ingest-${id}` });
+    const id = await submit(bed.deps, await archiveOf(trace), "crash.tar.gz");
+    const filesBefore = await storedFiles(bed.deps.storage);
+    await bed.queue.add("ingest", { submissionId: id }, { jobId: `ingest-${id}` });
     const first = worker();
     await waitFor(
       async () => ((await status(id)).status === "processing" ? true : undefined),
@@ -87,7 +40,8 @@ describe("crash safety", { timeout: 300_000 }, () => {
     );
     // the event store is being written: the middle of the job
     await waitFor(
-      async () => ((await storedFiles(deps.storage)).some((f) => f.startsWith("tmp/")) ? true : undefined),
+      async () =>
+        (await storedFiles(bed.deps.storage)).some((f) => f.startsWith("tmp/")) ? true : undefined,
       60_000,
       "the event store to be written",
     );
@@ -113,7 +67,7 @@ describe("crash safety", { timeout: 300_000 }, () => {
     const attachments = (s.notes as { attachments?: { key: string }[] }[]).flatMap(
       (n) => n.attachments ?? [],
     );
-    const added = (await storedFiles(deps.storage)).filter(
+    const added = (await storedFiles(bed.deps.storage)).filter(
       (f) => !filesBefore.includes(f) && f.startsWith("sha256/"),
     );
     expect(added).toEqual(attachments.map((a) => `sha256/${a.key.slice(0, 2)}/${a.key}`));
@@ -122,17 +76,17 @@ describe("crash safety", { timeout: 300_000 }, () => {
 
   it("Redis loses every job: submissions still all get processed", async () => {
     const ids = [
-      await submit(deps, await archiveOf(await sample("edu-qemu.mmiotrace")), "a.tgz"),
-      await submit(deps, await archiveOf(await sample("gt215_i2c_seq.mmiotrace")), "b.tgz"),
-      await submit(deps, await archiveOf(await sample("gk107_hand.mmiotrace")), "c.tgz"),
+      await submit(bed.deps, await archiveOf(await sample("edu-qemu.mmiotrace")), "a.tgz"),
+      await submit(bed.deps, await archiveOf(await sample("gt215_i2c_seq.mmiotrace")), "b.tgz"),
+      await submit(bed.deps, await archiveOf(await sample("gk107_hand.mmiotrace")), "c.tgz"),
     ];
-    for (const id of ids) await queue.add("ingest", { submissionId: id }, { jobId: `ingest-${id}` });
+    for (const id of ids) await bed.queue.add("ingest", { submissionId: id }, { jobId: `ingest-${id}` });
     // what FLUSHALL would do to this queue (other tests share the Redis server)
-    const redis = (await queue.client) as unknown as Redis;
-    const keys = await redis.keys(`bull:${prefix}-ingest:*`);
+    const redis = (await bed.queue.client) as unknown as Redis;
+    const keys = await redis.keys(`bull:${bed.prefix}-ingest:*`);
     expect(keys.length).toBeGreaterThan(0);
     await redis.del(...keys);
-    expect(await queue.count()).toBe(0);
+    expect(await bed.queue.count()).toBe(0);
     const w = worker();
     for (const id of ids) {
       const s = await waitFor(
@@ -146,7 +100,7 @@ describe("crash safety", { timeout: 300_000 }, () => {
       expect(s.status).toBe("done");
     }
     // and while the worker runs: a submission whose job never reached Redis is picked up by the sweep
-    const late = await submit(deps, await archiveOf(await sample("gk107_hand.mmiotrace")), "late.tgz");
+    const late = await submit(bed.deps, await archiveOf(await sample("gk107_hand.mmiotrace")), "late.tgz");
     const s = await waitFor(
       async () => ((await status(late)).status === "done" ? "done" : undefined),
       30_000,
@@ -157,8 +111,8 @@ describe("crash safety", { timeout: 300_000 }, () => {
   });
 
   it("an archive that kills every worker fails for good after MAX_ATTEMPTS", async () => {
-    const id = await submit(deps, await archiveOf(trace), "poison.tar.gz");
-    await queue.add("ingest", { submissionId: id }, { jobId: `ingest-${id}` });
+    const id = await submit(bed.deps, await archiveOf(trace), "poison.tar.gz");
+    await bed.queue.add("ingest", { submissionId: id }, { jobId: `ingest-${id}` });
     for (let attempt = 1; attempt <= 2; attempt++) {
       const w = worker({ MAX_ATTEMPTS: "2" });
       await waitFor(

@@ -1,64 +1,16 @@
-import { createQueue, redisConnection } from "@mmiohub/jobs";
-import type { Queue } from "bullmq";
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { collectBlobGarbage } from "../src/blob-gc";
 import { ingestSubmission } from "../src/ingest/pipeline";
-import {
-  archiveOf,
-  comparable,
-  makeDeps,
-  nonce,
-  prisma,
-  storedFiles,
-  storedRows,
-  submit,
-  waitFor,
-} from "./helpers";
-import { privateDatabase } from "./private-database";
-import { bigTrace, startWorker, stopWorker, type WorkerProcess } from "./worker-process";
+import { archiveOf, comparable, prisma, storedFiles, storedRows, submit, waitFor } from "./helpers";
+import { bigTrace, said, stopWorker, type WorkerProcess, workerTestBed } from "./worker-process";
 
 // Scale-out: three real worker processes on one queue, database and storage. Every submission is
 // processed by exactly one of them, also when one is SIGKILLed in the middle of a job (its job is
 // handed back once its lock expires and finished by another, once).
 const TRACES = 4;
 const COPIES = 5;
-type Deps = Awaited<ReturnType<typeof makeDeps>>;
-let deps: Deps;
-let queue: Queue;
-let database: Awaited<ReturnType<typeof privateDatabase>>;
-const sharedUrl = process.env.DATABASE_URL;
-const prefix = `mw${process.pid}${nonce()}`;
-const running: WorkerProcess[] = [];
-
-interface LogLine {
-  msg?: string;
-  submissionId?: string;
-  outcome?: string;
-}
-const logLines = (w: WorkerProcess): LogLine[] =>
-  w
-    .output()
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l) as LogLine);
-const said = (w: WorkerProcess, msg: string, id?: string) =>
-  logLines(w).filter((l) => l.msg === msg && (id === undefined || l.submissionId === id));
-
-beforeAll(async () => {
-  database = await privateDatabase(`mw${process.pid}`);
-  process.env.DATABASE_URL = database.url; // helpers (prisma, storedRows, makeDeps) read it
-  deps = await makeDeps();
-  queue = createQueue("ingest", redisConnection(deps.config.REDIS_URL, "producer"), prefix);
-});
-afterAll(async () => {
-  await Promise.all(running.map((w) => stopWorker(w, "SIGKILL")));
-  await queue.obliterate({ force: true }).catch(() => {});
-  await queue.close();
-  await prisma().$disconnect();
-  await database.drop();
-  process.env.DATABASE_URL = sharedUrl;
-});
+const bed = workerTestBed("mw", { JOB_LOCK_MS: "8000", SWEEP_INTERVAL_MS: "2000", STALE_AFTER_MS: "30000" });
 
 describe("several workers on one queue", { timeout: 240_000 }, () => {
   it("process each of 20 submissions exactly once, also when one of them is SIGKILLed mid-job", async () => {
@@ -66,24 +18,12 @@ describe("several workers on one queue", { timeout: 240_000 }, () => {
     // The reference: one clean in-process run per trace.
     const clean: Awaited<ReturnType<typeof storedRows>>[] = [];
     for (const [i, t] of traces.entries()) {
-      const id = await submit(deps, await archiveOf(t), `clean-${i}.tar.gz`);
-      expect(await ingestSubmission(deps, id)).toBe("done");
+      const id = await submit(bed.deps, await archiveOf(t), `clean-${i}.tar.gz`);
+      expect(await ingestSubmission(bed.deps, id)).toBe("done");
       clean.push(await storedRows(id));
     }
 
-    const workers = [0, 1, 2].map(() => {
-      const w = startWorker({
-        DATABASE_URL: database.url,
-        REDIS_URL: deps.config.REDIS_URL,
-        STORAGE_DIR: deps.storage.root,
-        QUEUE_PREFIX: prefix,
-        JOB_LOCK_MS: "8000",
-        SWEEP_INTERVAL_MS: "2000",
-        STALE_AFTER_MS: "30000",
-      });
-      running.push(w);
-      return w;
-    });
+    const workers = [0, 1, 2].map(() => bed.worker());
     for (const w of workers)
       await waitFor(
         async () => (said(w, "worker started").length ? true : undefined),
@@ -93,8 +33,8 @@ describe("several workers on one queue", { timeout: 240_000 }, () => {
 
     const ids: string[] = [];
     for (let n = 0; n < TRACES * COPIES; n++)
-      ids.push(await submit(deps, await archiveOf(traces[n % TRACES]!), `upload-${n}.tar.gz`));
-    for (const id of ids) await queue.add("ingest", { submissionId: id }, { jobId: `ingest-${id}` });
+      ids.push(await submit(bed.deps, await archiveOf(traces[n % TRACES]!), `upload-${n}.tar.gz`));
+    for (const id of ids) await bed.queue.add("ingest", { submissionId: id }, { jobId: `ingest-${id}` });
 
     // Kill the first worker while it is in the middle of a job (started, not finished), once the
     // others have finished something too.
@@ -166,8 +106,8 @@ describe("several workers on one queue", { timeout: 240_000 }, () => {
     ]).toContainEqual([...again, killed.attempts]);
     // The queue shared the work: each surviving worker finished several submissions.
     for (const w of survivors) expect(said(w, "ingest finished").length).toBeGreaterThan(1);
-    expect(await queue.getCompletedCount()).toBe(ids.length);
-    expect(await queue.getFailedCount()).toBe(0);
+    expect(await bed.queue.getCompletedCount()).toBe(ids.length);
+    expect(await bed.queue.getFailedCount()).toBe(0);
 
     // Rows equal to the clean run of the same trace.
     for (const [n, id] of ids.entries())
@@ -189,12 +129,14 @@ describe("several workers on one queue", { timeout: 240_000 }, () => {
     ]);
     expect(new Set(eventStores.map((t) => t.eventStoreKey)).size).toBe(TRACES);
     const expected = [...keys].map((k) => `sha256/${k!.slice(0, 2)}/${k}`).sort();
-    const files = await storedFiles(deps.storage);
+    const files = await storedFiles(bed.deps.storage);
     expect(files.filter((f) => f.startsWith("sha256/"))).toEqual(expected);
     expect(files.filter((f) => !f.startsWith("sha256/")).length).toBeLessThanOrEqual(1);
-    const gc = await collectBlobGarbage(prisma(), deps.storage, pino({ level: "silent" }), { graceMs: 0 });
+    const gc = await collectBlobGarbage(prisma(), bed.deps.storage, pino({ level: "silent" }), {
+      graceMs: 0,
+    });
     expect(gc.deleted).toBe(0);
-    expect(await storedFiles(deps.storage)).toEqual(expected);
+    expect(await storedFiles(bed.deps.storage)).toEqual(expected);
     await Promise.all(survivors.map((w) => stopWorker(w)));
   });
 });

@@ -1,6 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
-import { REPO } from "./helpers";
+import { createQueue, redisConnection } from "@mmiohub/jobs";
+import type { Queue } from "bullmq";
+import { afterAll, beforeAll } from "vitest";
+import { makeDeps, nonce, prisma, REPO } from "./helpers";
+import { privateDatabase } from "./private-database";
 
 export type WorkerProcess = ChildProcess & { output: () => string };
 
@@ -53,4 +57,72 @@ export function bigTrace(lines: number, seed = 1): Buffer {
     );
   }
   return Buffer.from(parts.join(""));
+}
+
+export interface LogLine {
+  msg?: string;
+  submissionId?: string;
+  outcome?: string;
+}
+
+/** The JSON lines a worker process logged so far. */
+export const logLines = (w: WorkerProcess): LogLine[] =>
+  w
+    .output()
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as LogLine);
+
+/** The lines with this message (and, if given, this submission) a worker process logged so far. */
+export const said = (w: WorkerProcess, msg: string, id?: string) =>
+  logLines(w).filter((l) => l.msg === msg && (id === undefined || l.submissionId === id));
+
+/**
+ * What the tests with real worker processes share, set up in beforeAll and torn down in afterAll:
+ * a database of the file's own (a worker's start-up sweep takes every unfinished submission of its
+ * database), in-process ingest deps on it, a queue under a prefix of its own, and `worker()` to
+ * start real worker processes on all three (SIGKILLed at the end). `env` is every worker's.
+ */
+export function workerTestBed(tag: string, env: Record<string, string> = {}) {
+  const prefix = `${tag}${process.pid}${nonce()}`;
+  const running: WorkerProcess[] = [];
+  const sharedUrl = process.env.DATABASE_URL;
+  let database: Awaited<ReturnType<typeof privateDatabase>>;
+  let deps: Awaited<ReturnType<typeof makeDeps>>;
+  let queue: Queue;
+  beforeAll(async () => {
+    database = await privateDatabase(`${tag}${process.pid}`);
+    process.env.DATABASE_URL = database.url; // helpers (prisma, storedRows, makeDeps) read it
+    deps = await makeDeps();
+    queue = createQueue("ingest", redisConnection(deps.config.REDIS_URL, "producer"), prefix);
+  });
+  afterAll(async () => {
+    await Promise.all(running.map((w) => stopWorker(w, "SIGKILL")));
+    await queue.obliterate({ force: true }).catch(() => {});
+    await queue.close();
+    await prisma().$disconnect();
+    await database.drop();
+    process.env.DATABASE_URL = sharedUrl;
+  });
+  return {
+    prefix,
+    get deps() {
+      return deps;
+    },
+    get queue() {
+      return queue;
+    },
+    worker(extra: Record<string, string> = {}): WorkerProcess {
+      const w = startWorker({
+        DATABASE_URL: database.url,
+        REDIS_URL: deps.config.REDIS_URL,
+        STORAGE_DIR: deps.storage.root,
+        QUEUE_PREFIX: prefix,
+        ...env,
+        ...extra,
+      });
+      running.push(w);
+      return w;
+    },
+  };
 }

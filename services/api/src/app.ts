@@ -25,10 +25,10 @@ export interface AppDeps {
   queue: Queue;
   /**
    * Read caches (search answers, trace rows, busiest registers) forgotten on every database change
-   * (ChangeFeed): entries per cache, default 1000; false turns them off (tests that write rows
-   * straight into the database and read them back at once).
+   * (ChangeFeed): entries per cache (READ_CACHE_ENTRIES); 0 or absent turns them off (tests that
+   * write rows straight into the database and read them back at once).
    */
-  readCache?: number | false;
+  readCache?: number;
 }
 
 declare module "fastify" {
@@ -44,8 +44,9 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorate("deps", deps);
-  const feed = deps.readCache === false ? undefined : new ChangeFeed(deps.config.DATABASE_URL, app.log);
-  app.decorate("reads", new ReadCaches(deps.prisma, feed, deps.readCache || 1000));
+  const entries = deps.readCache ?? 0;
+  const feed = entries > 0 ? new ChangeFeed(deps.config.DATABASE_URL, app.log) : undefined;
+  app.decorate("reads", new ReadCaches(deps.prisma, feed, entries));
   if (feed) {
     await feed.start();
     app.addHook("onClose", () => feed.close());

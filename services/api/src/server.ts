@@ -24,7 +24,7 @@ const app = await buildApp(
     prisma,
     storage: createBlobStore(config),
     queue,
-    readCache: config.READ_CACHE_ENTRIES > 0 ? config.READ_CACHE_ENTRIES : false,
+    readCache: config.READ_CACHE_ENTRIES,
   },
   {
     logger: { level: config.LOG_LEVEL },

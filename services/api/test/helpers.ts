@@ -17,7 +17,7 @@ export async function startApi(
   overrides: Record<string, string> = {},
   // Off unless asked: most tests write rows straight into the database and read them back at once,
   // faster than the change notification that would clear the caches (read-cache.test.ts tests them).
-  options: { readCache?: number | false } = {},
+  options: { readCache?: number } = {},
 ) {
   const storageDir = await mkdtemp(join(tmpdir(), "mmiohub-api-"));
   const prefix = `t${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
@@ -33,7 +33,7 @@ export async function startApi(
   // Two apps given the same STORAGE_DIR share it, as API instances behind one load balancer do.
   const storage = new LocalBlobStore(config.STORAGE_DIR);
   const app = await buildApp(
-    { config, prisma, storage, queue, readCache: options.readCache ?? false },
+    { config, prisma, storage, queue, readCache: options.readCache ?? 0 },
     { logger: false },
   );
   return {

@@ -8,9 +8,11 @@
 // Needs the API benchmark's prepared data (npx tsx bench/src/api.bench.ts --only events prepares
 // it). For each checkpoint interval the big trace was ingested with, prints ms of CPU per request
 // (user + system of this process, median and p90 over the requests) of:
-//   read:       EventService.read, 500 events at a random offset (cold: blocks and checkpoint
-//               mostly not cached, as with random offsets under load)
-//   stringify:  JSON.stringify of the API answer
+//   served:     EventService.scan into JsonRows, 500 events at a random offset (cold: blocks and
+//               checkpoint mostly not cached, as with random offsets under load), as the route does
+//   nowhere:    the same scan with a sink that keeps nothing (what the rows cost is the difference)
+//   objects:    EventService.read (EventRow objects), and with JSON.stringify of the answer: the
+//               route before JsonRows, the baseline
 //   and apart:  store block read + decode (readEvents of the page's range), checkpoint read,
 //               annotator catch-up from the checkpoint to the offset (state only, as served,
 //               beside annotating into text that is dropped: the baseline, same offsets).
@@ -22,12 +24,14 @@ import { openEventStore } from "@mmiohub/event-store";
 import { LocalBlobStore } from "@mmiohub/storage";
 import type { PciDevice } from "@mmiohub/trace";
 import { EventService } from "../../services/api/src/services/events-read";
+import { JsonRows } from "../../services/api/src/services/events-rows";
 import { benchPaths, benchQuery, loadPrepared, RNNDB } from "./api-fixtures";
 
 function stats(ms: number[]): string {
   const s = [...ms].sort((a, b) => a - b);
   const at = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
-  return `median ${at(0.5).toFixed(3)} ms  p90 ${at(0.9).toFixed(3)} ms`;
+  const mean = ms.reduce((a, b) => a + b, 0) / Math.max(1, ms.length);
+  return `median ${at(0.5).toFixed(3)} ms  p90 ${at(0.9).toFixed(3)} ms  mean ${mean.toFixed(3)} ms`;
 }
 
 /** CPU milliseconds (user + system) of `fn`. */
@@ -93,20 +97,37 @@ async function main(argv: string[]): Promise<void> {
     for (const from of offsets(99).slice(0, 30))
       await service.read(ref, { from, to: from + limit - 1, filter: {}, limit, annotate: true });
 
+    // As served (rows written straight into the answer's bytes), beside EventRow objects and
+    // JSON.stringify (the baseline: how the route built its answer before JsonRows) and beside a
+    // sink that keeps nothing (store, checkpoint and annotation alone), same offsets.
+    const served: number[] = [];
     const read: number[] = [];
     const stringify: number[] = [];
+    const nothing: number[] = [];
     let bytes = 0;
-    for (const from of offsets(Number(arg("--seed") ?? "1"))) {
-      const r = await cpu(() =>
-        service.read(ref, { from, to: from + limit - 1, filter: {}, limit, annotate: true }),
-      );
-      read.push(r.ms);
-      const s = await cpu(() =>
-        JSON.stringify({ trace: big.traceId, from, to: from + limit - 1, rnndbVersion: "x", ...r.value }),
-      );
-      stringify.push(s.ms);
+    const range = (from: number) => ({ from, to: from + limit - 1, filter: {}, limit, annotate: true });
+    // Each its own offsets (the same distribution): a page read just before would leave its block
+    // and annotator state cached for the next variant.
+    const seed = Number(arg("--seed") ?? "1");
+    for (const from of offsets(seed)) {
+      const s = await cpu(async () => {
+        const rows = new JsonRows({ trace: big.traceId, from, to: from + limit - 1, rnndbVersion: "x" });
+        const { next } = await service.scan(ref, range(from), rows);
+        return rows.finish({ next });
+      });
+      served.push(s.ms);
       bytes += s.value.length;
     }
+    for (const from of offsets(seed + 100)) {
+      const r = await cpu(() => service.read(ref, range(from)));
+      const j = await cpu(() =>
+        JSON.stringify({ trace: big.traceId, from, to: from + limit - 1, rnndbVersion: "x", ...r.value }),
+      );
+      read.push(r.ms);
+      stringify.push(r.ms + j.ms);
+    }
+    for (const from of offsets(seed + 200))
+      nothing.push((await cpu(() => service.scan(ref, range(from), { row: () => {} }))).ms);
     const blocks: number[] = [];
     const checkpoints: number[] = [];
     for (const from of offsets(2)) {
@@ -154,11 +175,13 @@ async function main(argv: string[]): Promise<void> {
     console.log(
       `\ninterval ${big.checkpointInterval} (trace ${big.traceId}, ${big.checkpoints} checkpoints)`,
     );
-    console.log(`  read, annotated         ${stats(read)}`);
-    console.log(`  read, annotate=0        ${stats(plain)}`);
     console.log(
-      `  JSON.stringify answer   ${stats(stringify)}  (${(bytes / requests / 1000).toFixed(0)} KB)`,
+      `  answer as served        ${stats(served)}  (JsonRows, ${(bytes / requests / 1000).toFixed(0)} KB)`,
     );
+    console.log(`  rows kept nowhere       ${stats(nothing)}  (store, checkpoint, annotation)`);
+    console.log(`  EventRow objects        ${stats(read)}`);
+    console.log(`  objects + stringify     ${stats(stringify)}  (baseline: the answer before JsonRows)`);
+    console.log(`  read, annotate=0        ${stats(plain)}`);
     console.log(`  blocks read + decode    ${stats(blocks)}`);
     console.log(`  checkpoint read + parse ${stats(checkpoints)}`);
     console.log(`  catch-up, state only    ${stats(skipMs)}`);

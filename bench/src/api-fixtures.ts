@@ -82,8 +82,8 @@ export interface Service {
   stop: () => Promise<void>;
 }
 
-function startService(script: string, env: Record<string, string>): Service {
-  const child = spawn(process.execPath, ["--import", "tsx", join(REPO, script)], {
+function startService(script: string, env: Record<string, string>, nodeArgs: string[] = []): Service {
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", join(REPO, script)], {
     cwd: REPO,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -120,17 +120,23 @@ export function serviceEnv(paths: BenchPaths): Record<string, string> {
 export async function startApiProcess(
   paths: BenchPaths,
   extra: Record<string, string> = {},
+  /** node's own flags for the API process (flags NODE_OPTIONS refuses, such as --cpu-prof) */
+  nodeArgs: string[] = [],
 ): Promise<Service & { url: string; pid: number }> {
   const port = await freePort();
   // API_PROCESSES > 1: that many API processes behind one port (bench/src/api-cluster.ts)
   const processes = Number(extra.API_PROCESSES ?? "1");
-  const api = startService(processes > 1 ? "bench/src/api-cluster.ts" : "services/api/src/server.ts", {
-    ...serviceEnv(paths),
-    PORT: String(port),
-    ANON_UPLOAD_LIMIT: "1000000",
-    MAX_UPLOAD_BYTES: String(4 * 1024 ** 3),
-    ...extra,
-  });
+  const api = startService(
+    processes > 1 ? "bench/src/api-cluster.ts" : "services/api/src/server.ts",
+    {
+      ...serviceEnv(paths),
+      PORT: String(port),
+      ANON_UPLOAD_LIMIT: "1000000",
+      MAX_UPLOAD_BYTES: String(4 * 1024 ** 3),
+      ...extra,
+    },
+    nodeArgs,
+  );
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     const ok = await fetch(`${url}/health`)

@@ -7,7 +7,7 @@
 //
 //   npx tsx bench/src/api.bench.ts [--dir /tmp/mmiohub-api-bench] [--duration 15] [--connections 20]
 //       [--small 1000] [--big-size 860M] [--intervals 65536,4096] [--upload-size 1G]
-//       [--only search,events,upload] [--event-intervals 4096] [--api-node-options "--import ..."]
+//       [--only search,events,upload] (events = events-api,events-page) [--no-floor] [--event-intervals 4096] [--api-node-options "--import ..."]
 //       [--api-processes 2]
 //
 // The first run prepares everything under --dir (a database `mmiohub_api_bench`, blobs, the big
@@ -399,22 +399,24 @@ async function main(argv: string[]): Promise<void> {
     console.log(
       `big trace ${b.traceId}: ${b.events} events, ${(b.textBytes / 1e6).toFixed(0)} MB text, checkpoint interval ${b.checkpointInterval} (${b.checkpoints} checkpoints): event store ${(b.eventStoreBytes / 1e6).toFixed(1)} MB, upload + ingest ${b.ingestSeconds.toFixed(0)} s`,
     );
-  // --api-node-options "--cpu-prof --cpu-prof-dir=/tmp/prof": the API process alone is profiled.
-  const nodeOptions = arg("--api-node-options");
+  // --api-node-options "--cpu-prof --cpu-prof-dir=/tmp/prof": node flags of the API process alone
+  // (given on its command line: NODE_OPTIONS refuses --cpu-prof).
+  const nodeArgs = arg("--api-node-options")?.split(" ").filter(Boolean) ?? [];
   const processes = arg("--api-processes") ?? "1";
-  const api = await startApiProcess(paths, {
-    ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
-    API_PROCESSES: processes,
-  });
+  const api = await startApiProcess(paths, { API_PROCESSES: processes }, nodeArgs);
   apiPids.set(api.url, withChildren(api.pid));
   try {
     console.log(`API pid ${api.pid} at ${api.url}; ${connections} connections, ${duration} s per row`);
     const health = () => "/health";
-    if (only.has("search") || only.has("events")) {
+    const eventsApi = only.has("events") || only.has("events-api");
+    const eventsPage = only.has("events") || only.has("events-page");
+    if (only.has("search") || eventsApi || eventsPage) {
       await load(api.url, health, connections, 2); // warm-up
       console.log("");
       console.log(HEAD);
-      console.log(row("GET /health (floor)", await load(api.url, health, connections, duration)));
+      // --no-floor: leaves the floor out (a profile of the API then holds the measured rows alone)
+      if (!argv.includes("--no-floor"))
+        console.log(row("GET /health (floor)", await load(api.url, health, connections, duration)));
     }
     if (only.has("search")) {
       const mix = await searchMix(paths.databaseUrl);
@@ -445,7 +447,7 @@ async function main(argv: string[]): Promise<void> {
         await uncached.stop();
       }
     }
-    if (only.has("events")) {
+    if (eventsApi || eventsPage) {
       const rows = arg("--event-intervals")?.split(",").map(Number);
       for (const b of prepared.big) {
         if (rows && !rows.includes(b.checkpointInterval)) continue;
@@ -455,19 +457,21 @@ async function main(argv: string[]): Promise<void> {
           const from = offset();
           return `/t/${b.traceId}/e/${from}-${from + 499}`;
         };
-        await load(api.url, apiPage, connections, 2);
-        console.log(
-          row(
-            `events API, 500 at random (interval ${b.checkpointInterval})`,
-            await load(api.url, apiPage, connections, duration),
-          ),
-        );
-        console.log(
-          row(
-            `sequence page, 500 at random (interval ${b.checkpointInterval})`,
-            await load(api.url, webPage, connections, duration),
-          ),
-        );
+        await load(api.url, eventsApi ? apiPage : webPage, connections, 2);
+        if (eventsApi)
+          console.log(
+            row(
+              `events API, 500 at random (interval ${b.checkpointInterval})`,
+              await load(api.url, apiPage, connections, duration),
+            ),
+          );
+        if (eventsPage)
+          console.log(
+            row(
+              `sequence page, 500 at random (interval ${b.checkpointInterval})`,
+              await load(api.url, webPage, connections, duration),
+            ),
+          );
       }
     }
     if (only.has("upload")) {

@@ -11,6 +11,8 @@ const COMMA = 0x2c;
 export interface DemmioWriterOptions {
   /** prefix SLEEP lines with the card: with several cards demmio's one global gap is ambiguous */
   multiCard?: boolean;
+  /** starting size of the text buffer (it grows as needed): small for a caller that reads as it goes */
+  bufferBytes?: number;
 }
 
 /**
@@ -19,17 +21,32 @@ export interface DemmioWriterOptions {
  * for a string).
  */
 export class DemmioWriter implements AnnotationSink {
-  private readonly out = new TextBuffer();
+  private readonly out: TextBuffer;
   /** length of the last register line up to its name: where demmio aligns split byte lines */
   private lastPrefix = 0;
   private lastSec = -1;
   private secDigits = "";
 
-  constructor(readonly options: DemmioWriterOptions = {}) {}
+  constructor(readonly options: DemmioWriterOptions = {}) {
+    this.out = new TextBuffer(options.bufferBytes);
+  }
 
   /** Bytes written since the last take. */
   get pending(): number {
     return this.out.pos;
+  }
+
+  /**
+   * The buffer the text is written into, without a copy: bytes 0 to `pending` are the text since
+   * the last take or clear. Valid until the next write (a write may move the text to a bigger one).
+   */
+  written(): Buffer {
+    return this.out.buf;
+  }
+
+  /** Drops the text written since the last take, for a caller that read it through `written`. */
+  clear(): void {
+    this.out.pos = 0;
   }
 
   takeBytes(): Buffer {

@@ -11,7 +11,7 @@ export class TextBuffer implements DecodeOut {
   buf: Buffer;
   pos = 0;
 
-  constructor(capacity = 1 << 20) {
+  constructor(capacity = 1 << 16) {
     this.buf = Buffer.allocUnsafe(capacity);
   }
 

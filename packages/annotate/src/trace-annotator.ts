@@ -9,7 +9,7 @@ import {
 import { newAccess } from "./access";
 import { Annotator } from "./annotator";
 import type { CardSpec } from "./card";
-import { DemmioWriter } from "./demmio-writer";
+import { DemmioWriter, type DemmioWriterOptions } from "./demmio-writer";
 import { chooseCards, type DatabaseChoice } from "./devices";
 import type { ChipIdentifier } from "./identify";
 import type { AnnotatorState } from "./state";
@@ -39,13 +39,18 @@ export const traceIdentify: ChipIdentifier = (boot0) => {
  * lost-event markers are flagged. `onText` receives text in chunks.
  */
 export class TraceAnnotator {
-  readonly writer = new DemmioWriter();
+  readonly writer: DemmioWriter;
   private annotator: Annotator | undefined;
   private cardOf: Int16Array = new Int16Array(1).fill(-1);
   private specs: CardSpec[] = [];
   private readonly acc = newAccess();
 
-  constructor(private readonly dbs: DatabaseChoice) {}
+  constructor(
+    private readonly dbs: DatabaseChoice,
+    writerOptions?: DemmioWriterOptions,
+  ) {
+    this.writer = new DemmioWriter(writerOptions);
+  }
 
   /** The annotator, once the trace's device table is known. */
   get core(): Annotator | undefined {

@@ -136,16 +136,19 @@ export class BlockColumns {
 
   /** A TraceBatch view of rows [from, to). */
   view(from = 0, to = this.length): TraceBatch {
-    const extras: EventExtra[] = [];
-    const extra = this.extra.slice(from, to);
-    for (let i = 0; i < extra.length; i++) {
-      const x = extra[i]!;
-      if (x < 0) continue;
-      const e = this.extras[x]!;
-      extra[i] = extras.length;
-      extras.push({ row: i, text: e.text, raw: e.raw });
-    }
     const s = <T extends NumericArray>(a: T) => a.subarray(from, to) as T;
+    // All rows: the extras table and its indices serve as they are.
+    const whole = from === 0 && to === this.length;
+    const extras: EventExtra[] = whole ? this.extras : [];
+    const extra = whole ? s(this.extra) : this.extra.slice(from, to);
+    if (!whole)
+      for (let i = 0; i < extra.length; i++) {
+        const x = extra[i]!;
+        if (x < 0) continue;
+        const e = this.extras[x]!;
+        extra[i] = extras.length;
+        extras.push({ row: i, text: e.text, raw: e.raw });
+      }
     return {
       start: this.start + from,
       length: to - from,

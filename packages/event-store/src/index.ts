@@ -1,3 +1,4 @@
+export type { BlockColumns } from "./block";
 export {
   CODEC_NONE,
   EventStoreFormatError,

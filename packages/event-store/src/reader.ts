@@ -11,8 +11,12 @@ import {
   TRAILER_MAGIC,
 } from "./format";
 
-/** Bytes [start, end) of the stored event store (end exclusive). */
-export type ReadRange = (start: number, end: number) => Promise<Uint8Array>;
+/**
+ * Bytes [start, end) of the stored event store (end exclusive). `scratch`, when given, is a
+ * buffer with room for them that the reader may fill and return a view of (the bytes are used
+ * before the scratch is given to another read); a reader may ignore it and return its own.
+ */
+export type ReadRange = (start: number, end: number, scratch?: Uint8Array) => Promise<Uint8Array>;
 
 export interface Checkpoint {
   /** The state holds before this event. */
@@ -24,11 +28,17 @@ export interface Checkpoint {
 export interface EventStore<App = unknown> {
   readonly meta: EventStoreMeta<App>;
   readonly eventCount: number;
-  /**
-   * Events [start, end) as one batch (clamped to the trace); `batch.start` = start. The batch may
-   * share its columns with the store's block cache: read it, never write it.
-   */
+  /** Events [start, end) as one batch of their own (clamped to the trace); `batch.start` = start. */
   readEvents(start: number, end: number): Promise<TraceBatch>;
+  /**
+   * Events [start, end) (at most `meta.blockEvents` of them, clamped to the trace) copied into
+   * `into` (from `newBuffer`), replacing what it held, and returned as a batch that is a view of
+   * it: valid until `into` is filled again. A reader that pages through a trace with one buffer
+   * allocates nothing per page.
+   */
+  readEventsInto(start: number, end: number, into: BlockColumns): Promise<TraceBatch>;
+  /** A buffer for `readEventsInto` (room for one block of events). */
+  newBuffer(): BlockColumns;
   /**
    * Number of the first event (in event order) whose timestamp is at or after `timeUs`
    * (sec * 1e6 + usec); events without a timestamp (headers, lost-event notices) are skipped.
@@ -40,6 +50,14 @@ export interface EventStore<App = unknown> {
 }
 
 const decoder = new TextDecoder();
+
+/** A block in the cache: decoded columns once read; who still waits to copy from them. */
+interface CacheEntry {
+  columns: BlockColumns | null;
+  ready: Promise<void>;
+  waiting: number;
+  evicted: boolean;
+}
 const enc = new TextEncoder();
 
 function magicAt(b: Uint8Array, at: number, magic: string): boolean {
@@ -115,56 +133,103 @@ export async function openEventStore<App = unknown>(
   const capacity = meta.blockEvents;
 
   const cacheSize = Math.max(1, options.cacheBlocks ?? 8);
-  const cache = new Map<number, Promise<BlockColumns>>();
-  const block = (i: number): Promise<BlockColumns> => {
-    const hit = cache.get(i);
-    if (hit) {
-      cache.delete(i);
-      cache.set(i, hit);
-      return hit;
-    }
-    const p = readRange(bOffset[i]!, bOffset[i]! + bLength[i]!).then((bytes) => {
-      if (bytes.length !== bLength[i]) throw new EventStoreFormatError(`block ${i} is truncated`);
-      const c = new BlockColumns(capacity);
+  // Decoded blocks never leave the cache: readers get copies (readEventsInto). So a block pushed
+  // out of the cache is decoded into again (its columns recycled) once no reader is still waiting
+  // to copy from it; decoding into fresh columns per block was ~300 KB of memory outside the JS
+  // heap per page served, and V8 answered with a full collection every few dozen pages.
+  const cache = new Map<number, CacheEntry>();
+  const spare: BlockColumns[] = [];
+  const scratch: Uint8Array[] = [];
+  const recycle = (c: BlockColumns) => {
+    if (spare.length < 4) spare.push(c);
+  };
+  const load = (i: number): CacheEntry => {
+    const entry: CacheEntry = { columns: null, ready: Promise.resolve(), waiting: 0, evicted: false };
+    const length = bLength[i]!;
+    // The block's bytes are decoded as soon as they arrive: one read buffer per read in flight.
+    let buffer = scratch.pop();
+    if (!buffer || buffer.length < length) buffer = new Uint8Array(Math.max(length, 1 << 17));
+    entry.ready = readRange(bOffset[i]!, bOffset[i]! + length, buffer).then((bytes) => {
+      if (bytes.length !== length) throw new EventStoreFormatError(`block ${i} is truncated`);
+      const c = spare.pop() ?? new BlockColumns(capacity);
       decodeBlock(aligned(bytes), c);
+      if (scratch.length < 4) scratch.push(buffer);
       if (c.start !== bStart[i] || c.length !== bCount[i])
         throw new EventStoreFormatError(`block ${i} does not match the directory`);
-      return c;
+      entry.columns = c;
     });
-    p.catch(() => cache.delete(i));
-    cache.set(i, p);
-    while (cache.size > cacheSize) cache.delete(cache.keys().next().value as number);
-    return p;
+    entry.ready.catch(() => {
+      if (cache.get(i) === entry) cache.delete(i);
+    });
+    return entry;
+  };
+  const block = (i: number): CacheEntry => {
+    let entry = cache.get(i);
+    if (entry) {
+      cache.delete(i);
+      cache.set(i, entry);
+      return entry;
+    }
+    entry = load(i);
+    cache.set(i, entry);
+    while (cache.size > cacheSize) {
+      const oldest = cache.keys().next().value as number;
+      const out = cache.get(oldest)!;
+      cache.delete(oldest);
+      out.evicted = true;
+      if (out.waiting === 0 && out.columns) {
+        recycle(out.columns);
+        out.columns = null;
+      }
+    }
+    return entry;
+  };
+  /** Copies rows of block `i` into `into`: at once when decoded, else once it is. */
+  const copyFrom = async (i: number, from: number, to: number, into: BlockColumns): Promise<void> => {
+    const entry = block(i);
+    if (!entry.columns) {
+      entry.waiting++;
+      try {
+        await entry.ready;
+      } finally {
+        entry.waiting--;
+      }
+    }
+    const c = entry.columns!;
+    into.append(c, Math.max(from, c.start) - c.start, Math.min(to, c.start + c.length) - c.start);
+    if (entry.evicted && entry.waiting === 0) {
+      entry.columns = null;
+      recycle(c);
+    }
   };
   const blockOf = (event: number) => Math.min(blockCount - 1, Math.floor(event / capacity));
+  const clamp = (start: number, end: number): [number, number] => {
+    start = Math.max(0, Math.min(Math.floor(start), eventCount));
+    return [start, Math.max(start, Math.min(Math.floor(end), eventCount))];
+  };
+  const readEventsInto = async (first: number, last: number, into: BlockColumns): Promise<TraceBatch> => {
+    const [start, end] = clamp(first, last);
+    if (end - start > into.capacity)
+      throw new RangeError(`${end - start} events do not fit a buffer of ${into.capacity}`);
+    into.reset();
+    into.start = start;
+    for (let b = blockOf(start); start < end && b <= blockOf(end - 1); b++)
+      await copyFrom(b, start, end, into);
+    return into.view();
+  };
 
   return {
     meta,
     eventCount,
-    async readEvents(start, end) {
-      start = Math.max(0, Math.min(Math.floor(start), eventCount));
-      end = Math.max(start, Math.min(Math.floor(end), eventCount));
-      if (end === start) {
-        const empty = new BlockColumns(1);
-        empty.start = start;
-        return empty.view(0, 0);
-      }
-      const first = blockOf(start);
-      const last = blockOf(end - 1);
-      if (first === last) {
-        // Inside one block: a view of the cached block, no copy (read-only, as every batch is).
-        const c = await block(first);
-        return c.view(start - c.start, end - c.start);
-      }
-      const out = new BlockColumns(end - start);
-      out.start = start;
-      const loaded = await Promise.all(Array.from({ length: last - first + 1 }, (_, k) => block(first + k)));
-      for (const c of loaded) {
-        const from = Math.max(start, c.start) - c.start;
-        const to = Math.min(end, c.start + c.length) - c.start;
-        out.append(c.view(from, to), 0, to - from);
-      }
-      return out.view();
+    newBuffer: () => new BlockColumns(capacity),
+    readEventsInto,
+    async readEvents(first, last) {
+      const [start, end] = clamp(first, last);
+      const into = new BlockColumns(Math.max(1, end - start));
+      into.start = start;
+      for (let b = blockOf(start); start < end && b <= blockOf(end - 1); b++)
+        await copyFrom(b, start, end, into);
+      return into.view();
     },
     async findTime(timeUs) {
       let lo = 0;
@@ -175,7 +240,8 @@ export async function openEventStore<App = unknown>(
         else lo = mid + 1;
       }
       if (lo === blockCount) return eventCount;
-      const c = await block(lo);
+      const c = new BlockColumns(capacity);
+      await copyFrom(lo, bStart[lo]!, bStart[lo]! + bCount[lo]!, c);
       for (let i = 0; i < c.length; i++) {
         const t = c.sec[i]! * 1e6 + c.usec[i]!;
         if (t !== 0 && t >= timeUs) return c.start + i;

@@ -23,8 +23,11 @@ export interface PutResult {
 
 export interface BlobReader {
   readonly size: number;
-  /** Bytes [start, end) (end is clamped to the size). */
-  read(start: number, end: number): Promise<Buffer>;
+  /**
+   * Bytes [start, end) (end is clamped to the size). `into`: a buffer with room for them that the
+   * reader may fill and return a view of, instead of allocating (a store may ignore it).
+   */
+  read(start: number, end: number, into?: Uint8Array): Promise<Buffer>;
   close(): Promise<void>;
 }
 

@@ -109,9 +109,12 @@ export class LocalBlobStore implements BlobStore {
     return {
       size,
       // Positional reads on one open file: no stream, no open/close per range.
-      async read(start: number, end: number): Promise<Buffer> {
+      async read(start: number, end: number, into?: Uint8Array): Promise<Buffer> {
         const length = Math.max(0, Math.min(end, size) - start);
-        const out = Buffer.allocUnsafe(length);
+        const out =
+          into && into.length >= length
+            ? Buffer.from(into.buffer, into.byteOffset, length)
+            : Buffer.allocUnsafe(length);
         let done = 0;
         while (done < length) {
           const { bytesRead } = await handle.read(out, done, length - done, start + done);

@@ -7,7 +7,7 @@ import { registerNamer } from "../services/pages-registers";
 import { pageAuth } from "../services/pages-session";
 import { eventsRef } from "../services/pages-trace";
 import { maintainerPanel } from "../views/maintain-pages";
-import { sequencePage } from "../views/sequence-page";
+import { SequenceRows, sequencePage } from "../views/sequence-page";
 import { tracePage } from "../views/trace-page";
 import { lastEvent, publicTraceOr404, rangeQuery, resolveRange } from "./traces-events";
 
@@ -55,13 +55,18 @@ export const tracePageRoutes: FastifyPluginAsync<{ events: EventService }> = asy
       const range = resolveRange(trace, { from, to: Math.min(to, last), ...q.data });
       const filtered = Object.keys(range.filter).length > 0;
       const shownTo = Math.min(range.to, range.from + PAGE_EVENTS - 1);
-      const result = await events.read(eventsRef(trace), {
-        from: filtered ? range.from : Math.max(0, range.from - CONTEXT),
-        to: filtered ? shownTo : Math.min(last, shownTo + CONTEXT),
-        filter: range.filter,
-        limit: PAGE_EVENTS + 2 * CONTEXT,
-        annotate: true,
-      });
+      const rows = new SequenceRows(trace.id, range.from, range.to);
+      await events.scan(
+        eventsRef(trace),
+        {
+          from: filtered ? range.from : Math.max(0, range.from - CONTEXT),
+          to: filtered ? shownTo : Math.min(last, shownTo + CONTEXT),
+          filter: range.filter,
+          limit: PAGE_EVENTS + 2 * CONTEXT,
+          annotate: true,
+        },
+        rows,
+      );
       const filterQuery = filtered
         ? `?${new URLSearchParams(
             Object.entries(q.data)
@@ -76,7 +81,7 @@ export const tracePageRoutes: FastifyPluginAsync<{ events: EventService }> = asy
         from: range.from,
         to: range.to,
         shownTo,
-        events: result.events,
+        rows,
         last,
         filterQuery,
         filters: q.data,

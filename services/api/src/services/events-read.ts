@@ -1,30 +1,13 @@
 import { type AnnotatorState, TraceAnnotator } from "@mmiohub/annotate";
 import { openEnvytoolsDatabase, type RegisterDatabase } from "@mmiohub/rnndb";
 import type { BlobStore } from "@mmiohub/storage";
-import { EVENT_KIND_NAMES, EventKind, formatEvent, type TraceBatch } from "@mmiohub/trace";
-import { annotatedName, type EventFilter, isAccess, passesRow } from "./events-filter";
+import { EventKind, formatEvent } from "@mmiohub/trace";
+import { annotatedName, type EventFilter, passesRow } from "./events-filter";
+import { type EventRow, lines, RowObjects, type RowSink, TIMED } from "./events-rows";
 import { type BatchSource, ScanState, textBatchSource } from "./events-scan";
 import { openTraceText, type TraceTextRef } from "./events-source";
 import { AnnotatorStateCache } from "./events-state-cache";
 import { EventStoreCache, storeBatchSource } from "./events-store-source";
-
-/** One event as the API and the sequence view show it. */
-export interface EventRow {
-  n: number;
-  kind: string;
-  /** the kernel-format line, without its line ending */
-  line: string;
-  /** "sec.usec" as printed, null for lines without a timestamp */
-  time: string | null;
-  device: number | null;
-  bar: number | null;
-  offset: string | null;
-  width: number | null;
-  value: string | null;
-  access: "R" | "W" | null;
-  /** demmio-format lines this event produced (an I2C transaction prints when it ends) */
-  annotated: string[];
-}
 
 export interface RangeRequest {
   from: number;
@@ -41,59 +24,13 @@ export interface RangeResult {
   next: number | null;
 }
 
-const TIMED = new Set<number>([
-  EventKind.READ,
-  EventKind.WRITE,
-  EventKind.MAP,
-  EventKind.UNMAP,
-  EventKind.MARK,
-  EventKind.UNKNOWN,
-  EventKind.LOST,
-]);
-
-const hex = (n: number, digits: number) => `0x${n.toString(16).padStart(digits, "0")}`;
-
-/** A kernel line without its line ending ("\n" or "\r\n"). */
-function withoutEol(line: string): string {
-  let end = line.length;
-  if (line.charCodeAt(end - 1) === 10) end--;
-  else return line;
-  if (line.charCodeAt(end - 1) === 13) end--;
-  return line.slice(0, end);
-}
-
-function rowOf(b: TraceBatch, i: number, annotated: string[]): EventRow {
-  const kind = b.kind[i]!;
-  const access = isAccess(kind);
-  const resolved = access && b.device[i]! >= 0;
-  const hi = b.valueHi[i]!;
-  const lo = b.valueLo[i]!;
-  const width = b.width[i]!;
-  return {
-    n: b.start + i,
-    kind: EVENT_KIND_NAMES[kind] ?? "INVALID",
-    line: withoutEol(formatEvent(b, i)),
-    time: TIMED.has(kind) ? `${b.sec[i]}.${b.usec[i]!.toString().padStart(6, "0")}` : null,
-    device: resolved ? b.device[i]! : null,
-    bar: resolved ? b.bar[i]! : null,
-    offset: resolved ? hex(b.offsetHi[i]! * 0x100000000 + b.offsetLo[i]!, 6) : null,
-    width: access ? width : null,
-    value: access
-      ? hi
-        ? `0x${hi.toString(16)}${lo.toString(16).padStart(8, "0")}`
-        : hex(lo, width * 2)
-      : null,
-    access: access ? (kind === EventKind.WRITE ? "W" : "R") : null,
-    annotated,
-  };
-}
-
-function lines(text: string): string[] {
-  if (text === "") return [];
-  const out = text.split("\n");
-  if (out[out.length - 1] === "") out.pop();
-  return out;
-}
+const NO_TEXT = Buffer.alloc(0);
+/**
+ * Annotation text kept in the writer before it is dropped (every row has had its part by then):
+ * small, so the writer's buffer stays small. A buffer per request is memory outside the JS heap,
+ * and allocating it by the megabyte made V8 run full collections every few pages.
+ */
+const KEEP_TEXT = 1 << 14;
 
 /** Where a trace's events are: its event store when built, else the archive's text. */
 export interface TraceRef extends TraceTextRef {
@@ -140,7 +77,7 @@ export class EventService {
     from: number,
     storeKey?: string | null,
   ): Promise<{ annotator: TraceAnnotator; begin: number }> {
-    const annotator = new TraceAnnotator({ nvidia: this.database() });
+    const annotator = new TraceAnnotator({ nvidia: this.database() }, { bufferBytes: 2 * KEEP_TEXT });
     const cp = await src.checkpoint(from);
     const cached = storeKey ? this.states.best(storeKey, from, cp?.eventIndex ?? 0) : undefined;
     if (cached) {
@@ -151,7 +88,23 @@ export class EventService {
     return { annotator, begin: cp?.eventIndex ?? 0 };
   }
 
+  /** Events of a range as EventRow objects. */
   async read(ref: TraceRef, req: RangeRequest): Promise<RangeResult> {
+    const rows = new RowObjects();
+    const { next } = await this.scan(ref, req, rows);
+    return { events: rows.rows, next };
+  }
+
+  /**
+   * Events of a range, each that passes the filter handed to `sink` with its annotation (as bytes
+   * in the annotator's own buffer: no string per event). Returns how many passed and where to
+   * continue when `limit` of them filled the page before `to`.
+   */
+  async scan(
+    ref: TraceRef,
+    req: RangeRequest,
+    sink: RowSink,
+  ): Promise<{ count: number; next: number | null }> {
     const { to, filter, limit } = req;
     const src = await this.source(ref);
     let from = req.from;
@@ -162,7 +115,8 @@ export class EventService {
     const { annotator, begin } = needAnnotation
       ? await this.annotatorAt(src, from, storeKey)
       : { annotator: undefined, begin: from };
-    const events: EventRow[] = [];
+    const writer = annotator?.writer;
+    let count = 0;
     let annotatedTo = begin;
     try {
       for await (const b of src.batches(begin, to)) {
@@ -177,26 +131,35 @@ export class EventService {
         }
         const hi = Math.min(b.length, to - b.start + 1);
         for (let i = lo; i < hi; i++) {
-          let annotated: string[] = [];
-          if (annotator) {
+          let start = 0;
+          let end = 0;
+          if (annotator && writer) {
+            if (writer.pending > KEEP_TEXT) writer.clear();
+            start = writer.pending;
             annotator.batch(b, devices, i, i + 1);
-            annotated = lines(annotator.writer.take());
+            end = writer.pending;
             annotatedTo = b.start + i + 1;
           }
           // Past the end of a time window once inside it: done. (Before it, a later timestamp may be
           // a damaged trace going backwards, so it does not end the scan.)
           if (
             filter.toUs !== undefined &&
-            events.length > 0 &&
+            count > 0 &&
             TIMED.has(b.kind[i]!) &&
             b.sec[i]! * 1e6 + b.usec[i]! > filter.toUs
           )
-            return { events, next: null };
+            return { count, next: null };
           if (!passesRow(filter, b, i)) continue;
-          if (filter.name !== undefined && !annotatedName(annotated)?.toLowerCase().startsWith(filter.name))
+          const text = writer && req.annotate ? writer.written() : NO_TEXT;
+          if (
+            filter.name !== undefined &&
+            !annotatedName(lines(writer!.written().toString("utf8", start, end)))
+              ?.toLowerCase()
+              .startsWith(filter.name)
+          )
             continue;
-          events.push(rowOf(b, i, req.annotate ? annotated : []));
-          if (events.length >= limit) return { events, next: b.start + i < to ? b.start + i + 1 : null };
+          sink.row(b, i, text, start, text === NO_TEXT ? 0 : end);
+          if (++count >= limit) return { count, next: b.start + i < to ? b.start + i + 1 : null };
         }
       }
     } finally {
@@ -204,7 +167,7 @@ export class EventService {
       if (annotator && storeKey && annotatedTo > begin)
         this.states.put(storeKey, annotatedTo, annotator.snapshot(src.devices()));
     }
-    return { events, next: null };
+    return { count, next: null };
   }
 
   /** Events `from..to` as a kernel-format log of their own (VERSION, PCIDEV and live MAP lines first). */

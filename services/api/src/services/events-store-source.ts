@@ -1,4 +1,4 @@
-import { type EventStore, openEventStore } from "@mmiohub/event-store";
+import { type BlockColumns, type EventStore, openEventStore } from "@mmiohub/event-store";
 import { BlobNotFoundError, type BlobReader, type BlobStore } from "@mmiohub/storage";
 import type { PciDevice, TraceBatch } from "@mmiohub/trace";
 import type { BatchSource } from "./events-scan";
@@ -38,7 +38,10 @@ export class EventStoreCache {
       });
       try {
         return {
-          store: await openEventStore<WorkerApp>((start, end) => reader.read(start, end), reader.size),
+          store: await openEventStore<WorkerApp>(
+            (start, end, scratch) => reader.read(start, end, scratch),
+            reader.size,
+          ),
           reader,
         };
       } catch (err) {
@@ -61,12 +64,29 @@ export class EventStoreCache {
   }
 }
 
-/** A source over the event store: reads only the blocks of the range, resumes at checkpoints. */
+/**
+ * Buffers the sources read events into, by capacity (events per block), kept for the next request:
+ * one per request being served, so paging allocates no columns (see readEventsInto).
+ */
+const buffers = new Map<number, BlockColumns[]>();
+
+/**
+ * A source over the event store: reads only the blocks of the range, resumes at checkpoints. Its
+ * batches share one buffer: each is valid until the next is asked for (every reader here is done
+ * with a batch before it asks for the next).
+ */
 export function storeBatchSource(store: EventStore<WorkerApp>): BatchSource {
   const devices = store.meta.app?.devices ?? [];
+  const capacity = store.meta.blockEvents || READ_EVENTS;
+  let pool = buffers.get(capacity);
+  if (!pool) buffers.set(capacity, (pool = []));
+  let buffer: BlockColumns | undefined;
   return {
     devices: () => devices,
-    close: () => {},
+    close: () => {
+      if (buffer && pool.length < 16) pool.push(buffer);
+      buffer = undefined;
+    },
     findTime: (timeUs) => store.findTime(timeUs),
     async checkpoint(n) {
       if (store.meta.checkpointFormat !== CHECKPOINT_FORMAT) return { eventIndex: 0, state: null };
@@ -74,10 +94,10 @@ export function storeBatchSource(store: EventStore<WorkerApp>): BatchSource {
     },
     async *batches(start, last): AsyncGenerator<TraceBatch> {
       const end = Math.min(last + 1, store.eventCount);
-      // Batches end at block boundaries: each is then a view of one cached block, not a copy.
-      const step = store.meta.blockEvents || READ_EVENTS;
-      for (let s = start; s < end; s = (Math.floor(s / step) + 1) * step)
-        yield await store.readEvents(s, Math.min(end, (Math.floor(s / step) + 1) * step));
+      buffer ??= pool.pop() ?? store.newBuffer();
+      // Batches end at block boundaries: each is one block's rows or fewer.
+      for (let s = start; s < end; s = (Math.floor(s / capacity) + 1) * capacity)
+        yield await store.readEventsInto(s, Math.min(end, (Math.floor(s / capacity) + 1) * capacity), buffer);
     },
   };
 }

@@ -1,0 +1,276 @@
+import { TextBuffer } from "@mmiohub/annotate";
+import { EVENT_KIND_NAMES, EventKind, formatEvent, type TraceBatch } from "@mmiohub/trace";
+import { isAccess } from "./events-filter";
+
+/** One event as the API and the sequence view show it. */
+export interface EventRow {
+  n: number;
+  kind: string;
+  /** the kernel-format line, without its line ending */
+  line: string;
+  /** "sec.usec" as printed, null for lines without a timestamp */
+  time: string | null;
+  device: number | null;
+  bar: number | null;
+  offset: string | null;
+  width: number | null;
+  value: string | null;
+  access: "R" | "W" | null;
+  /** demmio-format lines this event produced (an I2C transaction prints when it ends) */
+  annotated: string[];
+}
+
+/**
+ * Where the events of a range go, one call per event that passed the filter. `text` holds the
+ * event's annotation as bytes `start` to `end` (demmio lines, each ending in "\n"; none when the
+ * range is not annotated), valid during the call only.
+ */
+export interface RowSink {
+  row(b: TraceBatch, i: number, text: Buffer, start: number, end: number): void;
+}
+
+export const TIMED = new Set<number>([
+  EventKind.READ,
+  EventKind.WRITE,
+  EventKind.MAP,
+  EventKind.UNMAP,
+  EventKind.MARK,
+  EventKind.UNKNOWN,
+  EventKind.LOST,
+]);
+
+const hex = (n: number, digits: number) => `0x${n.toString(16).padStart(digits, "0")}`;
+
+/** A kernel line without its line ending ("\n" or "\r\n"). */
+export function withoutEol(line: string): string {
+  let end = line.length;
+  if (line.charCodeAt(end - 1) === 10) end--;
+  else return line;
+  if (line.charCodeAt(end - 1) === 13) end--;
+  return line.slice(0, end);
+}
+
+/** The lines of demmio text ("" has none; a last line without "\n" counts). */
+export function lines(text: string): string[] {
+  if (text === "") return [];
+  const out = text.split("\n");
+  if (out[out.length - 1] === "") out.pop();
+  return out;
+}
+
+export function rowOf(b: TraceBatch, i: number, annotated: string[]): EventRow {
+  const kind = b.kind[i]!;
+  const access = isAccess(kind);
+  const resolved = access && b.device[i]! >= 0;
+  const hi = b.valueHi[i]!;
+  const lo = b.valueLo[i]!;
+  const width = b.width[i]!;
+  return {
+    n: b.start + i,
+    kind: EVENT_KIND_NAMES[kind] ?? "INVALID",
+    line: withoutEol(formatEvent(b, i)),
+    time: TIMED.has(kind) ? `${b.sec[i]}.${b.usec[i]!.toString().padStart(6, "0")}` : null,
+    device: resolved ? b.device[i]! : null,
+    bar: resolved ? b.bar[i]! : null,
+    offset: resolved ? hex(b.offsetHi[i]! * 0x100000000 + b.offsetLo[i]!, 6) : null,
+    width: access ? width : null,
+    value: access
+      ? hi
+        ? `0x${hi.toString(16)}${lo.toString(16).padStart(8, "0")}`
+        : hex(lo, width * 2)
+      : null,
+    access: access ? (kind === EventKind.WRITE ? "W" : "R") : null,
+    annotated,
+  };
+}
+
+/** The rows as objects (EventRow): for callers that work on them rather than send them. */
+export class RowObjects implements RowSink {
+  readonly rows: EventRow[] = [];
+
+  row(b: TraceBatch, i: number, text: Buffer, start: number, end: number): void {
+    this.rows.push(rowOf(b, i, lines(text.toString("utf8", start, end))));
+  }
+}
+
+/**
+ * Writes the kernel line of a read or write (without its line ending) as formatEvent prints it,
+ * digit by digit into `out`, and returns true; returns false, writing nothing, for every other
+ * line (other kinds, raw text kept from the log, values the kernel would not print), which the
+ * caller then takes from formatEvent. Such a line is plain ASCII with nothing to escape.
+ */
+export function writeAccessLine(out: TextBuffer, b: TraceBatch, i: number): boolean {
+  const kind = b.kind[i]!;
+  if (kind !== EventKind.READ && kind !== EventKind.WRITE) return false;
+  const x = b.extra[i]!;
+  if (x >= 0 && b.extras[x]?.raw != null) return false;
+  const mapId = b.mapId[i]!;
+  const pid = b.pid[i]!;
+  const usec = b.usec[i]!;
+  if (mapId < 0 || pid < 0 || usec > 999_999) return false;
+  out.reserve(96);
+  out.byte(kind === EventKind.READ ? 0x52 : 0x57);
+  out.byte(0x20);
+  out.dec(b.width[i]!);
+  out.byte(0x20);
+  out.dec(b.sec[i]!);
+  out.byte(0x2e);
+  out.decPad(usec, 6);
+  out.byte(0x20);
+  out.dec(mapId);
+  out.ascii(" 0x");
+  out.hex64(b.addrLo[i]!, b.addrHi[i]!);
+  out.ascii(" 0x");
+  out.hex64(b.valueLo[i]!, b.valueHi[i]!);
+  out.ascii(" 0x");
+  out.hex64(b.pcLo[i]!, b.pcHi[i]!);
+  out.byte(0x20);
+  out.dec(pid);
+  return true;
+}
+
+/**
+ * Buffers answers are written into, one per request being served, given back once the answer is
+ * sent (or copied out): a fresh 256 KiB buffer per request is memory outside the JS heap that V8
+ * answers with full collections when it comes by the hundred megabytes a second.
+ */
+const scratch: TextBuffer[] = [];
+
+export function takeScratch(): TextBuffer {
+  const b = scratch.pop() ?? new TextBuffer(1 << 18);
+  b.pos = 0;
+  return b;
+}
+
+/** `b` back to the pool (up to 8 kept, of 4 MiB at most): nothing may read it after this. */
+export function giveBackScratch(b: TextBuffer): void {
+  if (scratch.length < 8 && b.buf.length <= 1 << 22) scratch.push(b);
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const NL = 0x0a;
+
+/**
+ * The events API's answer written straight into bytes, row by row as the events come: the JSON
+ * that JSON.stringify would give for the same EventRow objects (same keys, order and values),
+ * without building them. A 500-event page is ~140 KB: as objects and strings it cost more in
+ * allocation and garbage collection than the annotation itself (bench/src/api.bench.ts).
+ */
+export class JsonRows implements RowSink {
+  private readonly out = takeScratch();
+  count = 0;
+
+  /** `head`: the answer's fields before the events, as JSON members ("trace":"..",...). */
+  constructor(head: Record<string, unknown>) {
+    const h = JSON.stringify(head);
+    this.out.utf8(`${h.slice(0, -1)}${h.length > 2 ? "," : ""}"events":[`);
+  }
+
+  row(b: TraceBatch, i: number, text: Buffer, start: number, end: number): void {
+    const o = this.out;
+    const kind = b.kind[i]!;
+    const access = kind === EventKind.READ || kind === EventKind.WRITE;
+    o.reserve(256);
+    if (this.count++ > 0) o.byte(0x2c);
+    o.ascii('{"n":');
+    o.dec(b.start + i);
+    o.ascii(',"kind":"');
+    o.ascii(EVENT_KIND_NAMES[kind] ?? "INVALID");
+    o.ascii('","line":');
+    o.byte(QUOTE);
+    if (writeAccessLine(o, b, i)) o.byte(QUOTE);
+    else this.string(withoutEol(formatEvent(b, i)), true);
+    o.reserve(192);
+    o.ascii(',"time":');
+    if (TIMED.has(kind)) {
+      o.byte(QUOTE);
+      o.dec(b.sec[i]!);
+      o.byte(0x2e);
+      const usec = b.usec[i]!;
+      if (usec <= 999_999) o.decPad(usec, 6);
+      else o.dec(usec);
+      o.byte(QUOTE);
+    } else o.ascii("null");
+    const resolved = access && b.device[i]! >= 0;
+    if (resolved) {
+      o.ascii(',"device":');
+      o.dec(b.device[i]!);
+      o.ascii(',"bar":');
+      o.dec(b.bar[i]!);
+      o.ascii(',"offset":"0x');
+      o.hexNum(b.offsetHi[i]! * 0x100000000 + b.offsetLo[i]!, 6);
+      o.byte(QUOTE);
+    } else o.ascii(',"device":null,"bar":null,"offset":null');
+    if (access) {
+      const width = b.width[i]!;
+      o.ascii(',"width":');
+      o.dec(width);
+      o.ascii(',"value":"0x');
+      const hi = b.valueHi[i]!;
+      if (hi) {
+        o.hex(hi);
+        o.hex(b.valueLo[i]!, 8);
+      } else o.hex(b.valueLo[i]!, width * 2);
+      o.ascii(kind === EventKind.WRITE ? '","access":"W"' : '","access":"R"');
+    } else o.ascii(',"width":null,"value":null,"access":null');
+    o.ascii(',"annotated":[');
+    let first = true;
+    let s = start;
+    while (s < end) {
+      let e = s;
+      while (e < end && text[e] !== NL) e++;
+      if (!first) {
+        o.reserve(1);
+        o.byte(0x2c);
+      }
+      first = false;
+      this.bytes(text, s, e);
+      s = e + 1;
+    }
+    o.reserve(2);
+    o.ascii("]}");
+  }
+
+  /**
+   * The whole answer, `tail` (JSON members, "next":..) after the events: a view of the pooled
+   * buffer, valid until `release`. Called once.
+   */
+  finish(tail: Record<string, unknown>): Buffer {
+    const t = JSON.stringify(tail);
+    this.out.utf8(`]${t.length > 2 ? `,${t.slice(1)}` : "}"}`);
+    return this.out.buf.subarray(0, this.out.pos);
+  }
+
+  /** The buffer back to the pool, once the answer is sent (or will never be). */
+  release(): void {
+    giveBackScratch(this.out);
+  }
+
+  /** A JSON string of bytes `s..e` of demmio text (UTF-8): copied as they are unless one needs an escape. */
+  private bytes(text: Buffer, s: number, e: number): void {
+    const o = this.out;
+    o.reserve(e - s + 2);
+    const buf = o.buf;
+    const at = o.pos;
+    let p = at;
+    buf[p++] = QUOTE;
+    // One pass copies and checks (a Buffer.copy per line cost more than the loop, for ~90 bytes).
+    for (let k = s; k < e; k++) {
+      const c = text[k]!;
+      if (c < 0x20 || c === QUOTE || c === BACKSLASH) {
+        o.pos = at;
+        this.string(text.toString("utf8", s, e), false);
+        return;
+      }
+      buf[p++] = c;
+    }
+    buf[p++] = QUOTE;
+    o.pos = p;
+  }
+
+  /** A JSON string of any text (`open`: its opening quote is already written). */
+  private string(s: string, open: boolean): void {
+    this.out.utf8(open ? JSON.stringify(s).slice(1) : JSON.stringify(s));
+  }
+}

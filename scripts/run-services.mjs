@@ -5,12 +5,15 @@ import { spawn } from "node:child_process";
 // The worker's young generation is kept small (--max-semi-space-size=4, MB): it moves decoder output
 // in 256 KiB pieces, and V8's default (16 MB semi-spaces) let that garbage pile up to ~40 MB of
 // peak RSS for no speed (bench/src/ingest.bench.ts: 500 MB ingest 283-300 -> 246-265 MB, same time).
+// The API runs one process per CPU (API_PROCESSES=auto, services/api/src/cluster.ts): an annotated
+// events page is CPU work, and one process serves them at one core's pace.
 const services = [
   ["api", "services/api/src/server.ts", []],
   ["worker", "services/worker/src/main.ts", ["--max-semi-space-size=4"]],
 ];
 const children = services.map(([name, entry, flags]) => {
   const child = spawn(process.execPath, [...flags, "--import", "tsx", entry], {
+    env: { API_PROCESSES: "auto", ...process.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   for (const stream of [child.stdout, child.stderr]) {

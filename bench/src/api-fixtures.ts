@@ -124,10 +124,9 @@ export async function startApiProcess(
   nodeArgs: string[] = [],
 ): Promise<Service & { url: string; pid: number }> {
   const port = await freePort();
-  // API_PROCESSES > 1: that many API processes behind one port (bench/src/api-cluster.ts)
-  const processes = Number(extra.API_PROCESSES ?? "1");
+  // API_PROCESSES (a number or "auto"): the server's own processes sharing the port (cluster.ts)
   const api = startService(
-    processes > 1 ? "bench/src/api-cluster.ts" : "services/api/src/server.ts",
+    "services/api/src/server.ts",
     {
       ...serviceEnv(paths),
       PORT: String(port),

@@ -8,7 +8,7 @@
 //   npx tsx bench/src/api.bench.ts [--dir /tmp/mmiohub-api-bench] [--duration 15] [--connections 20]
 //       [--small 1000] [--big-size 860M] [--intervals 65536,4096] [--upload-size 1G]
 //       [--only search,events,upload] (events = events-api,events-page) [--no-floor] [--event-intervals 4096] [--api-node-options "--import ..."]
-//       [--api-processes 2]
+//       [--api-processes auto|N]
 //
 // The first run prepares everything under --dir (a database `mmiohub_api_bench`, blobs, the big
 // trace text): see api-fixtures.ts. Later runs reuse it. Nothing here asserts a time.
@@ -28,7 +28,7 @@ import {
 } from "node:fs";
 import { rm } from "node:fs/promises";
 import { request } from "node:http";
-import { loadavg } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import autocannon from "autocannon";
@@ -58,11 +58,21 @@ interface LoadResult {
 }
 
 /** The API processes behind each URL, whose CPU time `load` reads from /proc. */
-const apiPids = new Map<string, number[]>();
-/** A process and its children (the workers of bench/src/api-cluster.ts). */
+const apiPids = new Map<string, number>();
+/** A process and its children (the API processes of API_PROCESSES > 1). */
 function withChildren(pid: number): number[] {
   const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
   return [pid, ...(children ? children.split(" ").map(Number) : [])];
+}
+
+/** Waits until the API's primary has all its API processes (they start one after the other). */
+async function allProcesses(primary: number, processes: string): Promise<void> {
+  const want = processes === "auto" ? availableParallelism() : Number(processes);
+  if (want <= 1) return;
+  for (let i = 0; withChildren(primary).length < want + 1; i++) {
+    if (i > 300) throw new Error(`the API has ${withChildren(primary).length - 1} of ${want} processes`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** utime + stime of a process, in ms (clock ticks of 10 ms). */
@@ -81,7 +91,8 @@ async function load(
 ): Promise<LoadResult> {
   const latencies: number[] = [];
   let non2xx = 0;
-  const pids = apiPids.get(url) ?? [];
+  const primary = apiPids.get(url);
+  const pids = primary === undefined ? [] : withChildren(primary);
   const cpuBefore = pids.reduce((sum, pid) => sum + cpuTimeMs(pid), 0);
   const instance = autocannon({
     url,
@@ -176,9 +187,15 @@ interface UploadFigures {
   status: string;
 }
 
+/** RSS of a process and its children (the API's primary and its API processes), MB. */
 function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) / 1024 : Number.NaN;
+  let kb = 0;
+  for (const p of withChildren(pid)) {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, "utf8"));
+    if (!m) return Number.NaN;
+    kb += Number(m[1]);
+  }
+  return kb / 1024;
 }
 
 /** Samples the API's RSS while `work` runs. */
@@ -402,11 +419,14 @@ async function main(argv: string[]): Promise<void> {
   // --api-node-options "--cpu-prof --cpu-prof-dir=/tmp/prof": node flags of the API process alone
   // (given on its command line: NODE_OPTIONS refuses --cpu-prof).
   const nodeArgs = arg("--api-node-options")?.split(" ").filter(Boolean) ?? [];
-  const processes = arg("--api-processes") ?? "1";
+  const processes = arg("--api-processes") ?? "auto";
   const api = await startApiProcess(paths, { API_PROCESSES: processes }, nodeArgs);
-  apiPids.set(api.url, withChildren(api.pid));
+  apiPids.set(api.url, api.pid);
+  await allProcesses(api.pid, processes);
   try {
-    console.log(`API pid ${api.pid} at ${api.url}; ${connections} connections, ${duration} s per row`);
+    console.log(
+      `API pid ${api.pid} at ${api.url} (API_PROCESSES=${processes}: ${withChildren(api.pid).length - 1 || 1} processes); ${connections} connections, ${duration} s per row`,
+    );
     const health = () => "/health";
     const eventsApi = only.has("events") || only.has("events-api");
     const eventsPage = only.has("events") || only.has("events-page");
@@ -440,7 +460,8 @@ async function main(argv: string[]): Promise<void> {
       await searches(api.url, "");
       // The same URLs with the read caches off: every search runs its queries.
       const uncached = await startApiProcess(paths, { READ_CACHE_ENTRIES: "0", API_PROCESSES: processes });
-      apiPids.set(uncached.url, withChildren(uncached.pid));
+      apiPids.set(uncached.url, uncached.pid);
+      await allProcesses(uncached.pid, processes);
       try {
         await searches(uncached.url, ", caches off");
       } finally {

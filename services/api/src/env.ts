@@ -32,6 +32,11 @@ export const apiEnvSchema = z.object({
   UPLOAD_EXPIRY_HOURS: z.coerce.number().positive().default(24),
   /** Entries per read cache (search answers, trace rows, busiest registers); 0 turns them off. */
   READ_CACHE_ENTRIES: z.coerce.number().int().min(0).default(1000),
+  /**
+   * API processes sharing the port: a number, or "auto" for one per CPU (what `npm start` and
+   * docker-compose use). Each serves any request; see cluster.ts.
+   */
+  API_PROCESSES: z.union([z.literal("auto"), z.coerce.number().int().min(1).max(256)]).default(1),
   /** On SIGTERM, in-flight requests get this long to finish; then their connections are closed. */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(25_000),
 });

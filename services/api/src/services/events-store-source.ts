@@ -78,8 +78,8 @@ const buffers = new Map<number, BlockColumns[]>();
 export function storeBatchSource(store: EventStore<WorkerApp>): BatchSource {
   const devices = store.meta.app?.devices ?? [];
   const capacity = store.meta.blockEvents || READ_EVENTS;
-  let pool = buffers.get(capacity);
-  if (!pool) buffers.set(capacity, (pool = []));
+  const pool = buffers.get(capacity) ?? [];
+  buffers.set(capacity, pool);
   let buffer: BlockColumns | undefined;
   return {
     devices: () => devices,

@@ -29,9 +29,14 @@ export interface SequenceView {
   registers: string[];
 }
 
-const SAFE_HTML = new Uint8Array(256);
-for (let c = 0x20; c < 0x7f; c++) SAFE_HTML[c] = 1;
-for (const c of "&<>\"'`") SAFE_HTML[c.charCodeAt(0)] = 0;
+/** Per byte of annotation text: 1 copied as it is, 2 an ASCII character escapeHtml turns into an entity, 0 anything else. */
+const HTML_BYTE = new Uint8Array(256);
+for (let c = 0x20; c < 0x7f; c++) HTML_BYTE[c] = 1;
+const ENTITY: Uint8Array[] = [];
+for (const c of "&<>\"'`") {
+  HTML_BYTE[c.charCodeAt(0)] = 2;
+  ENTITY[c.charCodeAt(0)] = Buffer.from(escapeHtml(c), "latin1");
+}
 
 /**
  * The rows of a sequence page, written as the events come (one row per event, 500 and more per
@@ -79,18 +84,39 @@ export class SequenceRows implements RowSink {
       if (!writeAccessLine(o, b, i)) o.utf8(escapeHtml(withoutEol(formatEvent(b, i))));
     }
     for (let s = start; s < end; ) {
-      let e = s;
-      let safe = true;
-      for (; e < end && text[e] !== 0x0a; e++) if (SAFE_HTML[text[e]!] === 0) safe = false;
       if (s > start) o.text("<br>");
-      if (safe) {
-        o.reserve(e - s);
-        text.copy(o.buf, o.pos, s, e);
-        o.pos += e - s;
-      } else o.utf8(escapeHtml(text.toString("utf8", s, e)));
-      s = e + 1;
+      s = this.line(text, s, end) + 1;
     }
     o.text("</td></tr>");
+  }
+
+  /**
+   * One line of annotation text from `s` to the next "\n" (or `end`), escaped as escapeHtml does:
+   * ASCII is copied, or written as its entity, byte by byte; a line with any other byte (control
+   * characters, UTF-8: marker text) goes through escapeHtml. Returns where the line ends.
+   */
+  private line(text: Buffer, s: number, end: number): number {
+    const o = this.out;
+    o.reserve(6 * (end - s));
+    const buf = o.buf;
+    let p = o.pos;
+    let e = s;
+    for (; e < end; e++) {
+      const c = text[e]!;
+      if (c === 0x0a) break;
+      const kind = HTML_BYTE[c]!;
+      if (kind === 1) buf[p++] = c;
+      else if (kind === 2) {
+        const entity = ENTITY[c]!;
+        for (let k = 0; k < entity.length; k++) buf[p++] = entity[k]!;
+      } else {
+        while (e < end && text[e] !== 0x0a) e++;
+        o.utf8(escapeHtml(text.toString("utf8", s, e)));
+        return e;
+      }
+    }
+    o.pos = p;
+    return e;
   }
 
   /** The rows' markup (the rows are complete: no row after this). */

@@ -55,6 +55,8 @@ interface LoadResult {
   errors: number;
   /** CPU time (user + system) the API's processes used per request, ms; NaN when not known */
   cpuMs: number;
+  /** CPU time of this process (the load generator, autocannon) per request, ms */
+  clientCpuMs: number;
 }
 
 /** The API processes behind each URL, whose CPU time `load` reads from /proc. */
@@ -94,6 +96,7 @@ async function load(
   const primary = apiPids.get(url);
   const pids = primary === undefined ? [] : withChildren(primary);
   const cpuBefore = pids.reduce((sum, pid) => sum + cpuTimeMs(pid), 0);
+  const ownBefore = process.cpuUsage();
   const instance = autocannon({
     url,
     connections,
@@ -106,9 +109,11 @@ async function load(
   });
   const result = await instance;
   const cpu = pids.reduce((sum, pid) => sum + cpuTimeMs(pid), 0) - cpuBefore;
+  const own = process.cpuUsage(ownBefore);
   latencies.sort((a, b) => a - b);
   return {
     cpuMs: pids.length > 0 ? cpu / Math.max(1, latencies.length + non2xx) : Number.NaN,
+    clientCpuMs: (own.user + own.system) / 1000 / Math.max(1, latencies.length + non2xx),
     requests: latencies.length + non2xx,
     rps: (latencies.length + non2xx) / seconds,
     p50: percentile(latencies, 50),
@@ -123,10 +128,10 @@ async function load(
 const ms = (n: number) => n.toFixed(1);
 const mb0 = (n: number) => (Number.isNaN(n) ? "-" : n.toFixed(0));
 function row(label: string, r: LoadResult): string {
-  return `| ${label} | ${r.requests} | ${r.rps.toFixed(0)} | ${ms(r.p50)} | ${ms(r.p90)} | ${ms(r.p99)} | ${ms(r.max)} | ${Number.isNaN(r.cpuMs) ? "-" : r.cpuMs.toFixed(2)} | ${r.non2xx} | ${r.errors} |`;
+  return `| ${label} | ${r.requests} | ${r.rps.toFixed(0)} | ${ms(r.p50)} | ${ms(r.p90)} | ${ms(r.p99)} | ${ms(r.max)} | ${Number.isNaN(r.cpuMs) ? "-" : r.cpuMs.toFixed(2)} | ${r.clientCpuMs.toFixed(2)} | ${r.non2xx} | ${r.errors} |`;
 }
 const HEAD =
-  "| requests of | count | req/s | p50 ms | p90 ms | p99 ms | max ms | API CPU ms/req | non-2xx | errors |\n|---|---|---|---|---|---|---|---|---|---|";
+  "| requests of | count | req/s | p50 ms | p90 ms | p99 ms | max ms | API CPU ms/req | load generator CPU ms/req | non-2xx | errors |\n|---|---|---|---|---|---|---|---|---|---|---|";
 
 const pick = <T>(list: readonly T[]): T => list[Math.floor(Math.random() * list.length)]!;
 

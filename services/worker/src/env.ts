@@ -1,6 +1,7 @@
 import { commonEnv, parseEnv } from "@mmiohub/config";
 import { storageEnv } from "@mmiohub/storage";
 import { z } from "zod";
+import { DEFAULT_BLOCK_EVENTS, DEFAULT_CHECKPOINT_INTERVAL } from "./index-trace/index-pass";
 
 const GiB = 1024 ** 3;
 const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -31,9 +32,9 @@ export const workerEnvSchema = z.object({
   /** Debian's PCI id database, for card names. */
   PCI_IDS_PATH: z.string().default("/usr/share/misc/pci.ids"),
   /** Events per event-store block (the unit the API reads). */
-  EVENT_BLOCK_EVENTS: int(4096),
+  EVENT_BLOCK_EVENTS: int(DEFAULT_BLOCK_EVENTS),
   /** Events between annotator checkpoints (a multiple of EVENT_BLOCK_EVENTS). */
-  CHECKPOINT_INTERVAL: int(4096),
+  CHECKPOINT_INTERVAL: int(DEFAULT_CHECKPOINT_INTERVAL),
   /** Other archive members are kept as attachments up to this size each (larger ones are listed only). */
   MAX_ATTACHMENT_BYTES: int(16 * 1024 * 1024),
   /** A submission not finished after this long without progress is enqueued again. */

@@ -82,7 +82,6 @@ describe("archive reader fuzz", () => {
       const [form, base] = bases[i % bases.length]!;
       const { bytes, how } = mutate(base, random);
       const blob = await deps.storage.put(Readable.from([bytes]));
-      const started = Date.now();
       try {
         await readSubmission(deps, blob.key, blob.size, `fuzz.${form}`);
         outcomes.read = (outcomes.read ?? 0) + 1;
@@ -95,7 +94,6 @@ describe("archive reader fuzz", () => {
         expect(err.code, `case ${i} (${form}, ${how})`).toMatch(/^[A-Z_]+$/);
         outcomes[err.code] = (outcomes[err.code] ?? 0) + 1;
       }
-      expect(Date.now() - started, `case ${i} (${form}, ${how}) took too long`).toBeLessThan(20_000);
     }
     // The damage must actually reach the reader: some cases are rejected, for more than one reason.
     const rejected = Object.entries(outcomes).filter(([k]) => k !== "read");

@@ -1,3 +1,6 @@
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { IngestError } from "../src/ingest/errors";
@@ -16,7 +19,12 @@ describe(`hostile input corpus (${corpus.length} inputs)`, () => {
   it.each(corpus.map((c) => [c.name, c] as const))(
     "%s",
     async (_name, c) => {
+      // The storage root two levels down in a directory of its own: a member written by its
+      // '../..' name would land beside it, and one named relative to the working directory there.
+      const root = await mkdtemp(join(tmpdir(), "mmiohub-hostile-"));
+      const cwdBefore = await readdir(process.cwd());
       const deps = await makeDeps({
+        STORAGE_DIR: join(root, "a", "b", "storage"),
         EXPANSION_CHECK_AFTER_BYTES: String(1 << 20),
         MAX_TRACE_BYTES: String(64 << 20),
         MAX_ARCHIVE_MEMBERS: "20",
@@ -38,10 +46,14 @@ describe(`hostile input corpus (${corpus.length} inputs)`, () => {
       else expect((outcome as { message: string }).message.length).toBeGreaterThan(10);
       // Bounded memory: decoding hundreds of MB of bombs must not pull them into this process.
       expect(process.memoryUsage().rss - rssBefore).toBeLessThan(256 << 20);
-      // Nothing outside the storage root: every file the run wrote is under it.
-      const { readdir } = await import("node:fs/promises");
-      const files = await readdir(deps.config.STORAGE_DIR, { recursive: true });
-      expect(files.every((f) => !f.startsWith(".."))).toBe(true);
+      // Nothing outside the storage root: all the run wrote is under it, and the working directory
+      // has what it had.
+      const written = await readdir(root, { recursive: true });
+      expect(
+        written.filter((f) => !["a", join("a", "b")].includes(f) && !f.startsWith(join("a", "b", "storage"))),
+      ).toEqual([]);
+      expect(await readdir(process.cwd())).toEqual(cwdBefore);
+      await rm(root, { recursive: true, force: true });
     },
     120_000,
   );

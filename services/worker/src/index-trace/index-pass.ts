@@ -23,9 +23,15 @@ export interface PassOptions {
   annotatorDatabases: DatabaseChoice;
   /** Asked at the end of the pass: the database is opened when the first NVIDIA card shows up. */
   rnndbVersion: () => string | null;
+  /** default DEFAULT_BLOCK_EVENTS */
   blockEvents?: number;
+  /** default DEFAULT_CHECKPOINT_INTERVAL */
   checkpointInterval?: number;
 }
+
+/** Events per event-store block, and between annotator checkpoints (EVENT_BLOCK_EVENTS, CHECKPOINT_INTERVAL). */
+export const DEFAULT_BLOCK_EVENTS = 4096;
+export const DEFAULT_CHECKPOINT_INTERVAL = 4096;
 
 export interface PassResult {
   summary: TraceSummary;
@@ -63,9 +69,9 @@ export async function indexPass(
   options: PassOptions,
   emit: (chunks: Uint8Array[]) => Promise<void>,
 ): Promise<PassResult> {
-  const interval = options.checkpointInterval ?? 65_536;
+  const interval = options.checkpointInterval ?? DEFAULT_CHECKPOINT_INTERVAL;
   const writer = createEventStoreWriter({
-    blockEvents: options.blockEvents ?? 4096,
+    blockEvents: options.blockEvents ?? DEFAULT_BLOCK_EVENTS,
     checkpointInterval: interval,
     checkpointFormat: CHECKPOINT_FORMAT,
   });

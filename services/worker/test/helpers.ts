@@ -36,8 +36,8 @@ export function prisma(): PrismaClient {
 export async function makeDeps(
   overrides: Record<string, string> = {},
 ): Promise<IngestDeps & { storage: LocalBlobStore }> {
-  const dir = await mkdtemp(join(tmpdir(), "mmiohub-worker-"));
-  const config = testConfig({ STORAGE_DIR: dir, ...overrides });
+  const dir = overrides.STORAGE_DIR ?? (await mkdtemp(join(tmpdir(), "mmiohub-worker-")));
+  const config = testConfig({ ...overrides, STORAGE_DIR: dir });
   return { prisma: prisma(), storage: new LocalBlobStore(dir), config, log: pino({ level: "silent" }) };
 }
 

@@ -4,6 +4,7 @@ import { TraceAnnotator } from "@mmiohub/annotate";
 import { openEnvytoolsDatabase } from "@mmiohub/rnndb";
 import { createParser, type PciDevice, type TraceBatch } from "@mmiohub/trace";
 import { describe, expect, it } from "vitest";
+import { rng } from "../../../packages/trace/test/helpers";
 import { type EventRow, JsonRows, RowObjects } from "../src/services/events-rows";
 import { escapeHtml } from "../src/views/html";
 import { SequenceRows } from "../src/views/sequence-page";
@@ -66,18 +67,6 @@ function check(bytes: Uint8Array, label: string, from = 0, to = Number.MAX_SAFE_
 }
 
 const sample = (name: string) => new Uint8Array(readFileSync(join(shared, "samples", `${name}.mmiotrace`)));
-
-/** mulberry32 */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("rows written as bytes equal the rows built as objects", () => {
   for (const name of SAMPLES)

@@ -76,6 +76,12 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** A process and its children (the API processes of API_PROCESSES > 1). */
+export function withChildren(pid: number): number[] {
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
+  return [pid, ...(children ? children.split(" ").map(Number) : [])];
+}
+
 export interface Service {
   child: ChildProcess;
   output: () => string;

@@ -41,6 +41,7 @@ import {
   postMultipart,
   prepare,
   startApiProcess,
+  withChildren,
 } from "./api-fixtures";
 import { parseSize } from "./generate-trace";
 
@@ -61,11 +62,6 @@ interface LoadResult {
 
 /** The API processes behind each URL, whose CPU time `load` reads from /proc. */
 const apiPids = new Map<string, number>();
-/** A process and its children (the API processes of API_PROCESSES > 1). */
-function withChildren(pid: number): number[] {
-  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
-  return [pid, ...(children ? children.split(" ").map(Number) : [])];
-}
 
 /** Waits until the API's primary has all its API processes (they start one after the other). */
 async function allProcesses(primary: number, processes: string): Promise<void> {

@@ -8,6 +8,7 @@
 //
 //   npx tsx bench/src/load.bench.ts [--duration 60] [--rate 200] [--uploads 50] [--rounds 2]
 //       [--archive-size 20M] [--seed-traces 20] [--drain 600] [--concurrency 1] [--keep]
+//       [--api-processes auto] (the API's API_PROCESSES, as `npm start` runs it)
 //
 // The archives: a plain tar (no compression) of a small generated trace (20-300 KB of text, its own
 // card and markers: bench/src/api-fixtures.ts smallTrace) and a side file of random bytes filling it
@@ -36,6 +37,7 @@ import {
   smallTrace,
   startApiProcess,
   startWorkerProcess,
+  withChildren,
 } from "./api-fixtures";
 import { parseSize } from "./generate-trace";
 
@@ -49,6 +51,7 @@ const { values: args } = parseArgs({
     "seed-traces": { type: "string", default: "20" },
     drain: { type: "string", default: "600" },
     concurrency: { type: "string", default: "1" },
+    "api-processes": { type: "string", default: "auto" },
     dir: { type: "string", default: "/tmp/mmiohub-load-bench" },
     keep: { type: "boolean", default: false },
   },
@@ -296,8 +299,8 @@ async function main() {
   await rm(paths.dir, { recursive: true, force: true });
   await mkdir(paths.storageDir, { recursive: true });
   await recreateDatabase(databaseUrl);
-  const api = await startApiProcess(paths, { LOG_LEVEL: "warn" });
-  const worker = startWorkerProcess(paths, 65_536, Number(args.concurrency));
+  const api = await startApiProcess(paths, { LOG_LEVEL: "warn", API_PROCESSES: args["api-processes"]! });
+  const worker = startWorkerProcess(paths, 4096, Number(args.concurrency));
   try {
     // Something to browse: small traces through the real upload route and worker.
     log(`seeding ${SEED_TRACES} small traces ...`);
@@ -354,7 +357,9 @@ async function main() {
     });
     const [browsed] = await Promise.all([browsing, ...rounds]);
     const loadSeconds = (performance.now() - t0) / 1000;
-    const apiPeak = peakRssMb(api.pid);
+    // Each API process's own peak (VmHWM), the primary's apart when there are several.
+    const [primaryPeak, ...apiPeaks] = withChildren(api.pid).map(peakRssMb);
+    const apiPeak = apiPeaks.length > 0 ? Math.max(...apiPeaks) : primaryPeak!;
 
     const accepted = uploads.filter((u) => u.status === 202 && u.id).map((u) => u.id!);
     const tDrain = performance.now();
@@ -410,7 +415,9 @@ async function main() {
     console.log(
       `5xx answers: ${total5xx} ${total5xx === 0 ? "(zero-5xx check: ok)" : "(zero-5xx check: FAILED)"}`,
     );
-    console.log(`peak RSS: API ${fmt(apiPeak)} MB, worker ${fmt(workerPeak)} MB`);
+    console.log(
+      `peak RSS: API ${fmt(apiPeak)} MB${apiPeaks.length > 0 ? ` per process (${apiPeaks.length} API processes: ${apiPeaks.map((m) => fmt(m)).join(", ")} MB; primary ${fmt(primaryPeak!)} MB)` : ""}, worker ${fmt(workerPeak)} MB`,
+    );
   } finally {
     await Promise.allSettled([api.stop(), worker.stop()]);
     // This run's queue keys (its prefix is its own) go in any case.

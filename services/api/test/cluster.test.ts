@@ -49,7 +49,15 @@ describe("API_PROCESSES=2", () => {
         30_000,
         "health",
       );
-    for (let i = 0; i < 12; i++) expect(await get("/api/v1/traces?limit=1")).toBe(200);
+    // Both serve, once both listen (they start one after the other).
+    await waitFor(
+      async () => {
+        expect(await get("/api/v1/traces?limit=1")).toBe(200);
+        return servingPids(api!.output()).size === 2 ? true : undefined;
+      },
+      30_000,
+      "both API processes to serve a request",
+    );
     expect([...servingPids(api.output())].sort()).toEqual([...first].sort());
 
     // One dies: another takes its place, and the other goes on answering meanwhile (a connection
@@ -66,9 +74,16 @@ describe("API_PROCESSES=2", () => {
     );
     expect(second).toContain(first[1]);
     expect(api.output()).toContain(`API process ${first[0]} exited (SIGKILL); starting another`);
-    await healthy();
-    for (let i = 0; i < 6; i++) expect(await get("/api/v1/traces?limit=1")).toBe(200);
-    expect(servingPids(api.output())).toContain(second.find((pid) => pid !== first[1]));
+    // The replacement takes its turn at new connections once it listens.
+    const replacement = second.find((pid) => pid !== first[1])!;
+    await waitFor(
+      async () => {
+        expect(await get("/api/v1/traces?limit=1")).toBe(200);
+        return servingPids(api!.output()).has(replacement) ? true : undefined;
+      },
+      30_000,
+      "the replacement API process to serve a request",
+    );
 
     api.kill("SIGTERM");
     expect(await exitOf(api)).toBe(0);

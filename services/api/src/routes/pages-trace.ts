@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import type { FastifyPluginAsync } from "fastify";
 import { AppError } from "../errors";
 import { isMaintainer } from "../services/auth-tokens";
@@ -7,7 +8,7 @@ import { registerNamer } from "../services/pages-registers";
 import { pageAuth } from "../services/pages-session";
 import { eventsRef } from "../services/pages-trace";
 import { maintainerPanel } from "../views/maintain-pages";
-import { SequenceRows, sequencePage } from "../views/sequence-page";
+import { SequenceRows, sequencePageParts } from "../views/sequence-page";
 import { tracePage } from "../views/trace-page";
 import { lastEvent, publicTraceOr404, rangeQuery, resolveRange } from "./traces-events";
 
@@ -76,7 +77,7 @@ export const tracePageRoutes: FastifyPluginAsync<{ events: EventService }> = asy
         : "";
       const registers = await app.reads.busiestRegisters(trace.id, 50);
       const nameOf = registerNamer(events.database(), trace.cards);
-      const page = sequencePage({
+      const parts = sequencePageParts({
         trace,
         from: range.from,
         to: range.to,
@@ -89,7 +90,15 @@ export const tracePageRoutes: FastifyPluginAsync<{ events: EventService }> = asy
         permalink: `${config.PUBLIC_URL}/t/${trace.id}/e/${range.from}-${range.to}${filterQuery}`,
         registers: registers.map(nameOf),
       });
-      return reply.type("text/html; charset=utf-8").send(page.value);
+      // The rows' bytes are a view of a pooled buffer: back to the pool once the response is done.
+      reply.raw.once("close", () => rows.release());
+      return reply
+        .type("text/html; charset=utf-8")
+        .header(
+          "content-length",
+          parts.reduce((n, p) => n + p.length, 0),
+        )
+        .send(Readable.from(parts));
     },
   );
 };

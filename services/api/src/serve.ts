@@ -1,0 +1,73 @@
+// One API process: connections, the app, listen, graceful close (server.ts starts it, or the
+// primary of API_PROCESSES > 1 forks processes that do).
+import { createPrisma } from "@mmiohub/db";
+import { createQueue, redisConnection } from "@mmiohub/jobs";
+import { createBlobStore } from "@mmiohub/storage";
+import { buildApp } from "./app";
+import type { ApiConfig } from "./env";
+import { checkBackingServices } from "./startup";
+
+/** One API process: connections, the app, listen, graceful close. */
+export async function serve(config: ApiConfig): Promise<void> {
+  const prisma = createPrisma(config.DATABASE_URL);
+  const queue = createQueue("ingest", redisConnection(config.REDIS_URL, "producer"), config.QUEUE_PREFIX);
+  queue.on("error", () => {}); // reported per request (503) and by /health
+  await checkBackingServices(config, prisma, queue);
+
+  const app = await buildApp(
+    {
+      config,
+      prisma,
+      storage: createBlobStore(config),
+      queue,
+      readCache: config.READ_CACHE_ENTRIES,
+    },
+    {
+      logger: { level: config.LOG_LEVEL },
+      bodyLimit: 1024 * 1024,
+      requestTimeout: 0,
+      trustProxy: config.TRUST_PROXY,
+    },
+  );
+  // Requests whose handler has not answered yet. Closing a connection does not stop its handler (a
+  // cut tus chunk still records the bytes that arrived); onSend is reached either way.
+  const inFlight = new Set<object>();
+  app.addHook("onRequest", async (request) => {
+    inFlight.add(request);
+  });
+  app.addHook("onSend", async (request, _reply, payload) => {
+    inFlight.delete(request);
+    return payload;
+  });
+  await app.listen({ host: config.HOST, port: config.PORT });
+
+  /**
+   * SIGTERM: stop accepting connections and let in-flight requests finish for SHUTDOWN_GRACE_MS
+   * (fastify's close waits for them; idle keep-alive connections are closed at once). Past the
+   * grace, the remaining connections are closed: an upload cut there is not acknowledged, and a
+   * resumable one keeps the bytes that arrived (the process waits, bounded, for their handlers).
+   */
+  let closing = false;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, async () => {
+      if (closing) return;
+      closing = true;
+      app.log.info(
+        { signal, graceMs: config.SHUTDOWN_GRACE_MS },
+        "shutting down: finishing in-flight requests",
+      );
+      setTimeout(() => process.exit(1), config.SHUTDOWN_GRACE_MS + 10_000).unref();
+      const closed = app.close().then(() => true);
+      const wait = (ms: number) => new Promise<false>((resolve) => setTimeout(resolve, ms, false).unref());
+      if (!(await Promise.race([closed, wait(config.SHUTDOWN_GRACE_MS)]))) {
+        app.log.warn("shutdown: grace period over, closing the remaining connections");
+        app.server.closeAllConnections();
+        const until = Date.now() + 5_000;
+        while (inFlight.size > 0 && Date.now() < until) await wait(50);
+        await Promise.race([closed, wait(Math.max(0, until - Date.now()))]);
+      }
+      await Promise.allSettled([queue.close(), prisma.$disconnect()]);
+      process.exit(0);
+    });
+  }
+}

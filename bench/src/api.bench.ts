@@ -58,6 +58,8 @@ interface LoadResult {
   cpuMs: number;
   /** CPU time of this process (the load generator, autocannon) per request, ms */
   clientCpuMs: number;
+  /** share of the CPU time per API process ("51/49"), "-" for one */
+  split: string;
 }
 
 /** The API processes behind each URL, whose CPU time `load` reads from /proc. */
@@ -91,7 +93,7 @@ async function load(
   let non2xx = 0;
   const primary = apiPids.get(url);
   const pids = primary === undefined ? [] : withChildren(primary);
-  const cpuBefore = pids.reduce((sum, pid) => sum + cpuTimeMs(pid), 0);
+  const before = pids.map(cpuTimeMs);
   const ownBefore = process.cpuUsage();
   const instance = autocannon({
     url,
@@ -104,12 +106,30 @@ async function load(
     else non2xx++;
   });
   const result = await instance;
-  const cpu = pids.reduce((sum, pid) => sum + cpuTimeMs(pid), 0) - cpuBefore;
+  const used = pids.map((pid, k) => cpuTimeMs(pid) - before[k]!);
+  const cpu = used.reduce((a, b) => a + b, 0);
+  // How the API processes (not the primary) shared the work, in % of their CPU time.
+  const workers = used.slice(1);
+  const split =
+    workers.length > 1
+      ? workers
+          .map((u) =>
+            (
+              (100 * u) /
+              Math.max(
+                1,
+                workers.reduce((a, b) => a + b, 0),
+              )
+            ).toFixed(0),
+          )
+          .join("/")
+      : "-";
   const own = process.cpuUsage(ownBefore);
   latencies.sort((a, b) => a - b);
   return {
     cpuMs: pids.length > 0 ? cpu / Math.max(1, latencies.length + non2xx) : Number.NaN,
     clientCpuMs: (own.user + own.system) / 1000 / Math.max(1, latencies.length + non2xx),
+    split,
     requests: latencies.length + non2xx,
     rps: (latencies.length + non2xx) / seconds,
     p50: percentile(latencies, 50),
@@ -124,10 +144,10 @@ async function load(
 const ms = (n: number) => n.toFixed(1);
 const mb0 = (n: number) => (Number.isNaN(n) ? "-" : n.toFixed(0));
 function row(label: string, r: LoadResult): string {
-  return `| ${label} | ${r.requests} | ${r.rps.toFixed(0)} | ${ms(r.p50)} | ${ms(r.p90)} | ${ms(r.p99)} | ${ms(r.max)} | ${Number.isNaN(r.cpuMs) ? "-" : r.cpuMs.toFixed(2)} | ${r.clientCpuMs.toFixed(2)} | ${r.non2xx} | ${r.errors} |`;
+  return `| ${label} | ${r.requests} | ${r.rps.toFixed(0)} | ${ms(r.p50)} | ${ms(r.p90)} | ${ms(r.p99)} | ${ms(r.max)} | ${Number.isNaN(r.cpuMs) ? "-" : r.cpuMs.toFixed(2)} | ${r.split} | ${r.clientCpuMs.toFixed(2)} | ${r.non2xx} | ${r.errors} |`;
 }
 const HEAD =
-  "| requests of | count | req/s | p50 ms | p90 ms | p99 ms | max ms | API CPU ms/req | load generator CPU ms/req | non-2xx | errors |\n|---|---|---|---|---|---|---|---|---|---|---|";
+  "| requests of | count | req/s | p50 ms | p90 ms | p99 ms | max ms | API CPU ms/req | CPU split % | load generator CPU ms/req | non-2xx | errors |\n|---|---|---|---|---|---|---|---|---|---|---|---|";
 
 const pick = <T>(list: readonly T[]): T => list[Math.floor(Math.random() * list.length)]!;
 

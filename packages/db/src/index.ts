@@ -19,3 +19,4 @@ export {
   MIGRATIONS_DIR,
   type Migration,
 } from "./migrate";
+export { markForReprocessing } from "./reprocess";

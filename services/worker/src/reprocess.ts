@@ -1,6 +1,6 @@
-import type { Prisma, PrismaClient } from "@mmiohub/db";
+import { markForReprocessing, type Prisma, type PrismaClient } from "@mmiohub/db";
+import { enqueueIngest } from "@mmiohub/jobs";
 import type { Queue } from "bullmq";
-import { enqueueIngest } from "./sweeper";
 
 /** Which submissions to run through the pipeline again. Criteria combine with AND. */
 export interface ReprocessFilter {
@@ -75,16 +75,7 @@ export async function reprocess(
     const pageIds = page.map((p) => p.id);
     ids.push(...pageIds);
     if (options.dryRun) continue;
-    // A done submission keeps its traces on show and reads `reprocessing`; a failed one has
-    // nothing to show and starts over as `received`.
-    await prisma.submission.updateMany({
-      where: { id: { in: pageIds }, status: "done" },
-      data: { status: "reprocessing", attempts: 0, reasonCode: null, reason: null },
-    });
-    await prisma.submission.updateMany({
-      where: { id: { in: pageIds }, status: "failed" },
-      data: { status: "received", attempts: 0, reasonCode: null, reason: null, finishedAt: null },
-    });
+    await markForReprocessing(prisma, pageIds);
     // If Redis is down, the worker's sweep enqueues them later: the rows say what to do.
     for (const id of pageIds) await enqueueIngest(queue, id);
   }

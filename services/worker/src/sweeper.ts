@@ -1,5 +1,5 @@
 import type { PrismaClient } from "@mmiohub/db";
-import { JOBS } from "@mmiohub/jobs";
+import { enqueueIngest, JOBS } from "@mmiohub/jobs";
 import type { Queue } from "bullmq";
 import type { Logger } from "pino";
 import { markFailed } from "./ingest/pipeline";
@@ -51,22 +51,4 @@ export async function sweep(
   }
   if (enqueued) log.info({ enqueued }, "sweep re-enqueued unfinished submissions");
   return enqueued;
-}
-
-/**
- * Enqueues (again) the ingest of a submission. A finished job of the same id still in Redis would
- * make `add` a no-op, so it is removed first; a waiting or running one is left alone.
- */
-export async function enqueueIngest(queue: Queue, submissionId: string): Promise<boolean> {
-  const payload = { submissionId };
-  const jobId = JOBS.ingest.jobId(payload);
-  const job = await queue.getJob(jobId);
-  if (job) {
-    const state = await job.getState();
-    if (state === "waiting" || state === "active" || state === "delayed" || state === "prioritized")
-      return false;
-    await job.remove().catch(() => {});
-  }
-  await queue.add("ingest", payload, { jobId });
-  return true;
 }

@@ -1,5 +1,5 @@
-import type { Db } from "@mmiohub/db";
-import { JOBS } from "@mmiohub/jobs";
+import { type Db, markForReprocessing } from "@mmiohub/db";
+import { enqueueIngest } from "@mmiohub/jobs";
 import type { Queue } from "bullmq";
 import { AppError } from "../errors";
 
@@ -41,28 +41,11 @@ export async function withdrawSubmission(db: Db, id: string): Promise<void> {
  * alone and answers SUBMISSION_BUSY (409) in both.
  */
 export async function reprocessSubmission(db: Db, queue: Queue, id: string): Promise<void> {
-  // Done: its traces stay on show, the status says reprocessing; failed: nothing to show, received.
-  const done = await db.submission.updateMany({
-    where: { id, status: "done" },
-    data: { status: "reprocessing", attempts: 0, reasonCode: null, reason: null },
-  });
-  const failed = await db.submission.updateMany({
-    where: { id, status: "failed" },
-    data: { status: "received", attempts: 0, reasonCode: null, reason: null, finishedAt: null },
-  });
-  const count = done.count + failed.count;
-  if (count === 0) {
+  if ((await markForReprocessing(db, [id])) === 0) {
     const s = await db.submission.findUnique({ where: { id }, select: { status: true } });
     if (!s) throw new AppError("NOT_FOUND", `no submission ${id}`);
     throw new AppError("SUBMISSION_BUSY", `submission ${id} is ${s.status}: it is being ingested now`);
   }
-  const payload = { submissionId: id };
-  const jobId = JOBS.ingest.jobId(payload);
-  // The previous run's job is kept for a while under the same id; it would swallow a new add.
-  const previous = await queue.getJob(jobId).catch(() => undefined);
-  if (previous && !["waiting", "active", "delayed", "prioritized"].includes(await previous.getState())) {
-    await previous.remove().catch(() => {});
-  }
   // If Redis is down the worker's sweep enqueues it later: the row says what to do.
-  await queue.add("ingest", payload, { jobId }).catch(() => {});
+  await enqueueIngest(queue, id).catch(() => {});
 }

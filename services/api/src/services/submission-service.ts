@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Db } from "@mmiohub/db";
-import { JOBS } from "@mmiohub/jobs";
+import { enqueueIngest } from "@mmiohub/jobs";
 import type { BlobStore, PutResult } from "@mmiohub/storage";
 import type { Queue } from "bullmq";
 import type { FastifyBaseLogger } from "fastify";
@@ -95,14 +95,17 @@ export async function createSubmission(
   });
   const created = row.id === id;
   if (!created) return { id: row.id, status: row.status, created };
-  await enqueueIngest(deps, row.id);
+  await enqueueOrLeaveToSweep(deps, row.id);
   return { id: row.id, status: row.status, created, manageToken: manage.token };
 }
 
-export async function enqueueIngest(deps: Pick<SubmissionDeps, "queue" | "log">, submissionId: string) {
-  const payload = { submissionId };
+/** Enqueues a new submission's ingest; with Redis down, the worker's sweep finds it later. */
+export async function enqueueOrLeaveToSweep(
+  deps: Pick<SubmissionDeps, "queue" | "log">,
+  submissionId: string,
+): Promise<void> {
   try {
-    await deps.queue.add("ingest", payload, { jobId: JOBS.ingest.jobId(payload) });
+    await enqueueIngest(deps.queue, submissionId);
   } catch (err) {
     deps.log.warn({ err, submissionId }, "could not enqueue ingest; the worker's sweep will pick it up");
   }

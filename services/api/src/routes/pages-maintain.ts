@@ -1,13 +1,12 @@
-import type { FastifyInstance, FastifyReply } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { AppError } from "../errors";
 import { submissionPatch } from "../schemas/submission";
 import { isMaintainer, manageTokenMatches } from "../services/auth-tokens";
 import { pageAuth, SESSION_COOKIE, sameOrigin, tokenAuth } from "../services/pages-session";
 import { reprocessSubmission, updateSubmission, withdrawSubmission } from "../services/submission-manage";
-import type { Html } from "../views/html";
 import { loginPage, managePage } from "../views/maintain-pages";
+import { sendPage as send } from "./page-reply";
 
-const send = (reply: FastifyReply, page: Html) => reply.type("text/html; charset=utf-8").send(page.value);
 type Form = Record<string, string | undefined>;
 
 /** Only our own paths: a `back` field must not redirect anywhere else. */

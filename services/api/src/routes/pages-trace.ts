@@ -3,13 +3,12 @@ import type { FastifyPluginAsync } from "fastify";
 import { AppError } from "../errors";
 import { isMaintainer } from "../services/auth-tokens";
 import type { EventService } from "../services/events-read";
-import { loadProtected } from "../services/pages-maintain";
 import { registerNamer } from "../services/pages-registers";
 import { pageAuth } from "../services/pages-session";
 import { eventsRef } from "../services/pages-trace";
-import { maintainerPanel } from "../views/maintain-pages";
 import { SequenceRows, sequencePageParts } from "../views/sequence-page";
 import { tracePage } from "../views/trace-page";
+import { maintainerPanelFor, sendPage } from "./page-reply";
 import { lastEvent, publicTraceOr404, rangeQuery, resolveRange } from "./traces-events";
 
 /** The most rows a sequence page shows (the linked range plus context); longer ranges get a link on. */
@@ -22,14 +21,13 @@ export const tracePageRoutes: FastifyPluginAsync<{ events: EventService }> = asy
   app.get<{ Params: { id: string } }>("/t/:id", async (request, reply) => {
     const maintainer = isMaintainer(await pageAuth(prisma, request));
     const trace = await publicTraceOr404(app, request.params.id.slice(0, 64), maintainer);
-    const prot = maintainer ? await loadProtected(prisma, trace.submissionId) : null;
-    const panel = prot ? maintainerPanel(trace.submissionId, prot, `/t/${trace.id}`) : undefined;
+    const panel = await maintainerPanelFor(prisma, maintainer, trace.submissionId, `/t/${trace.id}`);
     const registers = await app.reads.busiestRegisters(trace.id, 12);
     const nameOf = registerNamer(events.database(), trace.cards);
-    return reply
-      .type("text/html; charset=utf-8")
-      .header("cache-control", maintainer ? "private, no-store" : "no-cache")
-      .send(tracePage({ trace, registers, nameOf, rnndbVersion: events.rnndbVersion(), panel }).value);
+    return sendPage(
+      reply.header("cache-control", maintainer ? "private, no-store" : "no-cache"),
+      tracePage({ trace, registers, nameOf, rnndbVersion: events.rnndbVersion(), panel }),
+    );
   });
 
   app.get<{ Params: { id: string; range: string }; Querystring: Record<string, string> }>(

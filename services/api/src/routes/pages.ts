@@ -2,16 +2,11 @@ import type { FastifyInstance } from "fastify";
 import { AppError } from "../errors";
 import { canonicalQuery, searchQuery } from "../schemas/search";
 import { isMaintainer } from "../services/auth-tokens";
-import { loadProtected } from "../services/pages-maintain";
 import { pageAuth } from "../services/pages-session";
 import { loadSubmissionPage } from "../services/pages-submission";
 import { homePage } from "../views/home";
-import type { Html } from "../views/html";
-import { maintainerPanel } from "../views/maintain-pages";
 import { cardPage, recordPage, submissionPage, uploadPage } from "../views/misc-pages";
-
-const send = (reply: { type: (t: string) => { send: (b: string) => unknown } }, page: Html) =>
-  reply.type("text/html; charset=utf-8").send(page.value);
+import { maintainerPanelFor, sendPage as send } from "./page-reply";
 
 // The search form's fields: every search filter (paging is not a form field).
 const SEARCH_KEYS = Object.keys(searchQuery.shape).filter((k) => k !== "limit" && k !== "cursor");
@@ -93,8 +88,7 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
     const maintainer = isMaintainer(await pageAuth(prisma, request));
     const view = await loadSubmissionPage(prisma, request.params.id.slice(0, 64), maintainer);
     if (!view) throw new AppError("NOT_FOUND", `no submission ${request.params.id}`);
-    const prot = maintainer ? await loadProtected(prisma, view.id) : null;
-    const panel = prot ? maintainerPanel(view.id, prot, `/s/${view.id}`) : undefined;
+    const panel = await maintainerPanelFor(prisma, maintainer, view.id, `/s/${view.id}`);
     return send(
       reply.header("cache-control", maintainer ? "private, no-store" : "no-cache"),
       submissionPage(view, panel),

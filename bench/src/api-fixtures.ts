@@ -158,6 +158,8 @@ export function startWorkerProcess(paths: BenchPaths, checkpointInterval: number
   return startService("services/worker/src/main.ts", {
     ...serviceEnv(paths),
     CHECKPOINT_INTERVAL: String(checkpointInterval),
+    // Blocks no larger than the checkpoint interval (which must be a multiple of the block size).
+    EVENT_BLOCK_EVENTS: String(Math.min(4096, checkpointInterval)),
     WORKER_CONCURRENCY: String(concurrency),
   });
 }

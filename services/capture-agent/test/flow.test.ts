@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freshDatabase } from "@mmiohub/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFakeSystem, type FakeSystem } from "./fake/fake-system";
 import { runAgent } from "./run-agent";
@@ -17,6 +18,7 @@ let api: ChildProcess;
 let worker: ChildProcess;
 let server: string;
 let logs = "";
+let database: Awaited<ReturnType<typeof freshDatabase>> | undefined;
 
 async function freePort(): Promise<number> {
   const probe = createServer();
@@ -55,10 +57,14 @@ beforeAll(async () => {
   });
   await system.startKernel();
   storage = mkdtempSync(join(tmpdir(), "mmiohub-agent-flow-"));
+  // A database of its own: the real worker sweeps every unfinished submission of its database at
+  // start-up, and would take other test files' uploads on the shared one.
+  database = await freshDatabase(process.env.DATABASE_URL!, `agentflow${process.pid}`);
+  const url = database.url;
   const port = await freePort();
   server = `http://127.0.0.1:${port}`;
   const env = {
-    DATABASE_URL: process.env.DATABASE_URL ?? "",
+    DATABASE_URL: url,
     REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
     STORAGE_DIR: storage,
     QUEUE_PREFIX: `agent-flow-${process.pid}`,
@@ -78,6 +84,7 @@ afterAll(async () => {
   }
   system?.stop();
   rmSync(storage, { recursive: true, force: true });
+  await database?.drop();
 });
 
 describe("submit against the real API", () => {

@@ -76,26 +76,12 @@ export class S3BlobStore implements BlobStore {
     let size = 0;
     let pending: Buffer[] = [];
     let pendingBytes = 0;
-    let uploadId: string | undefined;
-    const parts: { ETag?: string; PartNumber: number }[] = [];
-    const flushPart = async () => {
-      uploadId ??= (
-        await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: tmpKey }))
-      ).UploadId;
-      const PartNumber = parts.length + 1;
+    const out = new ObjectWriter(this.client, this.bucket, tmpKey);
+    const take = () => {
       const body = Buffer.concat(pending);
       pending = [];
       pendingBytes = 0;
-      const r = await this.client.send(
-        new UploadPartCommand({
-          Bucket: this.bucket,
-          Key: tmpKey,
-          UploadId: uploadId,
-          PartNumber,
-          Body: body,
-        }),
-      );
-      parts.push({ ETag: r.ETag, PartNumber });
+      return body;
     };
     try {
       for await (const chunk of source) {
@@ -105,31 +91,12 @@ export class S3BlobStore implements BlobStore {
         hash.update(chunk);
         pending.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
         pendingBytes += chunk.byteLength;
-        if (pendingBytes >= this.partSize) await flushPart();
+        if (pendingBytes >= this.partSize) await out.part(take());
       }
-      if (uploadId) {
-        if (pendingBytes > 0) await flushPart();
-        await this.client.send(
-          new CompleteMultipartUploadCommand({
-            Bucket: this.bucket,
-            Key: tmpKey,
-            UploadId: uploadId,
-            MultipartUpload: { Parts: parts },
-          }),
-        );
-      } else {
-        await this.client.send(
-          new PutObjectCommand({ Bucket: this.bucket, Key: tmpKey, Body: Buffer.concat(pending) }),
-        );
-      }
+      await out.finish(take());
     } catch (err) {
-      if (uploadId) {
-        await this.client
-          .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: tmpKey, UploadId: uploadId }))
-          .catch(() => {});
-      } else {
-        await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: tmpKey })).catch(() => {});
-      }
+      await out.abort();
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: tmpKey })).catch(() => {});
       throw err;
     }
     const key = hash.digest("hex");
@@ -148,7 +115,6 @@ export class S3BlobStore implements BlobStore {
    * readers still never see a partial blob.
    */
   async adopt(path: string, blob: { key: BlobKey; size: number }): Promise<PutResult> {
-    const Key = this.objectKey(blob.key);
     const s = await stat(path);
     if (!s.isFile() || s.size !== blob.size)
       throw new Error(`adopt: ${path} is not a file of ${blob.size} bytes (found ${s.size})`);
@@ -156,45 +122,21 @@ export class S3BlobStore implements BlobStore {
       await rm(path, { force: true });
       return { key: blob.key, size: blob.size, created: false };
     }
-    if (blob.size <= this.partSize) {
+    const out = new ObjectWriter(this.client, this.bucket, this.objectKey(blob.key));
+    const read = async (start: number, end: number) => {
       const chunks: Buffer[] = [];
-      for await (const chunk of createReadStream(path)) chunks.push(chunk as Buffer);
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: Buffer.concat(chunks) }));
-    } else {
-      const { UploadId } = await this.client.send(
-        new CreateMultipartUploadCommand({ Bucket: this.bucket, Key }),
-      );
-      const parts: { ETag?: string; PartNumber: number }[] = [];
-      try {
-        for (let start = 0, PartNumber = 1; start < blob.size; start += this.partSize, PartNumber++) {
-          const chunks: Buffer[] = [];
-          const end = Math.min(start + this.partSize, blob.size) - 1;
-          for await (const chunk of createReadStream(path, { start, end })) chunks.push(chunk as Buffer);
-          const r = await this.client.send(
-            new UploadPartCommand({
-              Bucket: this.bucket,
-              Key,
-              UploadId,
-              PartNumber,
-              Body: Buffer.concat(chunks),
-            }),
-          );
-          parts.push({ ETag: r.ETag, PartNumber });
-        }
-        await this.client.send(
-          new CompleteMultipartUploadCommand({
-            Bucket: this.bucket,
-            Key,
-            UploadId,
-            MultipartUpload: { Parts: parts },
-          }),
-        );
-      } catch (err) {
-        await this.client
-          .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId }))
-          .catch(() => {});
-        throw err;
-      }
+      if (end > start)
+        for await (const c of createReadStream(path, { start, end: end - 1 })) chunks.push(c as Buffer);
+      return Buffer.concat(chunks);
+    };
+    try {
+      let start = 0;
+      for (; blob.size - start > this.partSize; start += this.partSize)
+        await out.part(await read(start, start + this.partSize));
+      await out.finish(await read(start, blob.size));
+    } catch (err) {
+      await out.abort();
+      throw err;
     }
     await rm(path, { force: true });
     return { key: blob.key, size: blob.size, created: true };
@@ -318,5 +260,61 @@ export class S3BlobStore implements BlobStore {
       }
       ContinuationToken = r.IsTruncated ? r.NextContinuationToken : undefined;
     } while (ContinuationToken);
+  }
+}
+
+/**
+ * Writes one object from parts given in order (one in memory at a time): a single PutObject when
+ * `finish` comes before any `part`, else a multipart upload (invisible until complete), which
+ * `abort` drops. The one way `put` and `adopt` write.
+ */
+class ObjectWriter {
+  private uploadId: string | undefined;
+  private readonly parts: { ETag?: string; PartNumber: number }[] = [];
+
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+    private readonly key: string,
+  ) {}
+
+  async part(body: Buffer): Promise<void> {
+    const { bucket: Bucket, key: Key } = this;
+    this.uploadId ??= (await this.client.send(new CreateMultipartUploadCommand({ Bucket, Key }))).UploadId;
+    const PartNumber = this.parts.length + 1;
+    const r = await this.client.send(
+      new UploadPartCommand({ Bucket, Key, UploadId: this.uploadId, PartNumber, Body: body }),
+    );
+    this.parts.push({ ETag: r.ETag, PartNumber });
+  }
+
+  /** The last bytes (may be empty), and the object is complete. */
+  async finish(rest: Buffer): Promise<void> {
+    const { bucket: Bucket, key: Key } = this;
+    if (!this.uploadId) {
+      await this.client.send(new PutObjectCommand({ Bucket, Key, Body: rest }));
+      return;
+    }
+    if (rest.length > 0) await this.part(rest);
+    await this.client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket,
+        Key,
+        UploadId: this.uploadId,
+        MultipartUpload: { Parts: this.parts },
+      }),
+    );
+  }
+
+  /**
+   * Drops an unfinished multipart upload. A single object is never half written; the key may be
+   * a blob that someone else has written meanwhile (adopt), so nothing is deleted here.
+   */
+  async abort(): Promise<void> {
+    if (!this.uploadId) return;
+    const { bucket: Bucket, key: Key } = this;
+    await this.client
+      .send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId: this.uploadId }))
+      .catch(() => {});
   }
 }

@@ -5,8 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiToken } from "../src/services/auth-tokens";
-import { SHARED, startApi, startWorker, stopProcess, waitFor } from "./helpers";
-import { privateDatabase } from "./private-database";
+import { SHARED, type startApi, startApiAndWorker, type startWorker, waitFor } from "./helpers";
 import { patch, pathOf, sha256, TUS } from "./tus";
 
 // Hostile text through every field a user sets — the upload form and its metadata, the tus
@@ -42,7 +41,7 @@ function expectInert(page: string, where: string) {
 }
 
 let api: Awaited<ReturnType<typeof startApi>>;
-let database: Awaited<ReturnType<typeof privateDatabase>>;
+let bed: Awaited<ReturnType<typeof startApiAndWorker>> | undefined;
 let worker: ReturnType<typeof startWorker>;
 let maintainer: Record<string, string>;
 const gk107 = readFileSync(join(SHARED, "samples/gk107_hand.mmiotrace"), "utf8");
@@ -154,22 +153,14 @@ const FIELDS: Field[] = [
 ];
 
 beforeAll(async () => {
-  database = await privateDatabase(`ht${process.pid}`);
-  api = await startApi({ DATABASE_URL: database.url, ANON_UPLOAD_LIMIT: "100000" });
-  worker = startWorker({
-    DATABASE_URL: database.url,
-    STORAGE_DIR: api.storageDir,
-    QUEUE_PREFIX: api.prefix,
-    LOG_LEVEL: "warn",
-  });
+  bed = await startApiAndWorker({ ANON_UPLOAD_LIMIT: "100000" });
+  ({ api, worker } = bed);
   maintainer = {
     authorization: `Bearer ${(await createApiToken(api.prisma, { name: "m", role: "maintainer" })).token}`,
   };
 });
 afterAll(async () => {
-  if (worker) await stopProcess(worker);
-  await api?.close();
-  await database?.drop();
+  await bed?.close();
 });
 
 interface Accepted {

@@ -20,8 +20,8 @@ const CRTC_DATA = [0x6013d5, 0x6033d5];
 const SLEEP_US = 100;
 const I2C_LINE_MAX = 1024;
 
-/** Output of catch-up work nobody reads (`follow`). */
-const discard: AnnotationSink = {
+/** A sink that keeps nothing: output of catch-up work nobody reads (`follow`, checkpoints). */
+export const discardSink: AnnotationSink = {
   sleep() {},
   register() {},
   registerByte() {},
@@ -119,7 +119,7 @@ export class Annotator {
     st.lastUsec = a.usec;
     if (a.bar !== 0 || view.spec.kind !== "nvidia" || !decoderRegister(a.offset)) return;
     const sink = this.sink;
-    this.sink = discard;
+    this.sink = discardSink;
     try {
       this.nvidia(a, view, st);
     } finally {

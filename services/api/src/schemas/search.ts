@@ -77,43 +77,25 @@ const date = z
   )
   .transform((v) => new Date(v));
 
-export const searchQuery = z.object({
-  q: z
+/** A text filter: trimmed, not empty, at most `max` characters, no NUL. */
+const text = (max: number) =>
+  z
     .string()
     .trim()
     .min(1)
-    .max(200)
+    .max(max)
     .refine(...NO_NUL)
-    .optional()
-    .describe("Free text over descriptions and marker texts"),
+    .optional();
+
+export const searchQuery = z.object({
+  q: text(200).describe("Free text over descriptions and marker texts"),
   pci: pciFilter
     .optional()
     .describe("PCI id of a card in the trace: vendor:device, optionally :subvendor:subdevice"),
   chipset: chipsetFilter.optional().describe("Code name (GK107) or chipset id (0xe7)"),
-  family: z
-    .string()
-    .trim()
-    .min(1)
-    .max(40)
-    .refine(...NO_NUL)
-    .optional()
-    .describe("Nouveau family (NVE0) or architecture (Kepler)"),
-  driver: z
-    .string()
-    .trim()
-    .min(1)
-    .max(100)
-    .refine(...NO_NUL)
-    .optional()
-    .describe("Driver name (nvidia, nouveau), version (550.54.14) or name/version"),
-  kernel: z
-    .string()
-    .trim()
-    .min(1)
-    .max(100)
-    .refine(...NO_NUL)
-    .optional()
-    .describe("Kernel release (6.1.0-13-amd64) or a prefix ending at a dot or dash (6.1)"),
+  family: text(40).describe("Nouveau family (NVE0) or architecture (Kepler)"),
+  driver: text(100).describe("Driver name (nvidia, nouveau), version (550.54.14) or name/version"),
+  kernel: text(100).describe("Kernel release (6.1.0-13-amd64) or a prefix ending at a dot or dash (6.1)"),
   from: date.optional().describe("Uploaded on or after (date or ISO timestamp)"),
   to: date.optional().describe("Uploaded before (date: the whole day is included)"),
   valid: yesNo.optional().describe("Validation passed (yes) or found problems (no)"),
@@ -121,14 +103,7 @@ export const searchQuery = z.object({
   register: registerFilter.optional().describe("BAR offset touched, or a range: 0x001700, 0x1700-0x17ff"),
   access: z.enum(["r", "w"]).optional().describe("With register: read (r) or written (w)"),
   bar: z.coerce.number().int().min(0).max(5).optional().describe("With register: BAR number"),
-  marker: z
-    .string()
-    .trim()
-    .min(1)
-    .max(200)
-    .refine(...NO_NUL)
-    .optional()
-    .describe("Text in a marker (substring)"),
+  marker: text(200).describe("Text in a marker (substring)"),
   sort: z.enum(SORTS).default("newest"),
   limit: z.coerce.number().int().min(1).max(100).default(25),
   cursor: z.string().max(400).optional().describe("The `next` cursor of the previous page"),

@@ -1,9 +1,9 @@
 import {
-  type AnnotationSink,
   Annotator,
   type AnnotatorState,
   chooseCards,
   type DatabaseChoice,
+  discardSink,
   newAccess,
   traceIdentify,
 } from "@mmiohub/annotate";
@@ -11,16 +11,6 @@ import { chipsetName, EventKind, type PciDevice, type TraceBatch } from "@mmiohu
 
 /** Names the stored checkpoints: @mmiohub/annotate's AnnotatorState, version 1. */
 export const CHECKPOINT_FORMAT = "annotate/AnnotatorState@1";
-
-const discard: AnnotationSink = {
-  sleep() {},
-  register() {},
-  registerByte() {},
-  memory() {},
-  aperture() {},
-  crtc() {},
-  i2c() {},
-};
 
 /**
  * Keeps the annotator's decoder state up to date over the whole trace, for the event store's
@@ -55,7 +45,7 @@ export class CheckpointTracker {
     cardOf.forEach((c, d) => {
       if (c >= 0) this.annotatedDevices[c] = d;
     });
-    this.annotator = new Annotator(cards, discard, {
+    this.annotator = new Annotator(cards, discardSink, {
       identify: traceIdentify,
       chipName: (c) => chipsetName(c) ?? undefined,
     });

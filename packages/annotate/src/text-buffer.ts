@@ -2,6 +2,54 @@ import type { DecodeOut } from "@mmiohub/rnndb";
 
 const HEX = new Uint8Array(Array.from("0123456789abcdef", (c) => c.charCodeAt(0)));
 
+// Writers of ASCII into a byte array at `p`, each returning where it ended; the caller has made
+// room. TextBuffer's methods are these on its own buffer; a caller writing many small pieces in a
+// row (the API's events rows) uses them on local variables.
+
+export function putAscii(b: Uint8Array, p: number, s: string): number {
+  for (let k = 0; k < s.length; k++) b[p++] = s.charCodeAt(k);
+  return p;
+}
+
+/** Decimal of a non-negative integer below 2^53. */
+export function putDec(b: Uint8Array, p: number, v: number): number {
+  if (v < 10) {
+    b[p] = 48 + v;
+    return p + 1;
+  }
+  if (v > 0x7fffffff) return putAscii(b, p, v.toString());
+  let n = 1;
+  for (let x = v; x >= 10; x = (x / 10) | 0) n++;
+  return putDecPad(b, p, v, n);
+}
+
+/** Zero-padded decimal of exactly `width` digits (v below 2^31). */
+export function putDecPad(b: Uint8Array, p: number, v: number, width: number): number {
+  const end = p + width;
+  for (let q = end - 1; q >= p; q--) {
+    const d = (v / 10) | 0;
+    b[q] = 48 + v - d * 10;
+    v = d;
+  }
+  return end;
+}
+
+/** Lower-case hex of a 32-bit value, at least `min` digits. */
+export function putHex(b: Uint8Array, p: number, v: number, min = 1): number {
+  v >>>= 0;
+  let n = (35 - Math.clz32(v)) >> 2;
+  if (n < 1) n = 1;
+  for (let k = min - n; k > 0; k--) b[p++] = 48;
+  for (let shift = (n - 1) * 4; shift >= 0; shift -= 4) b[p++] = HEX[(v >>> shift) & 15]!;
+  return p;
+}
+
+/** Lower-case hex of hi:lo, at least `min` digits (the high half unpadded, as printf prints it). */
+export function putHex64(b: Uint8Array, p: number, lo: number, hi: number, min = 1): number {
+  if (hi === 0) return putHex(b, p, lo, min);
+  return putHex(b, putHex(b, p, hi, min > 8 ? min - 8 : 1), lo, 8);
+}
+
 /**
  * A growable byte buffer that lines are written into field by field: numbers go in as digits
  * without an intermediate string, names as latin1 (register names are ASCII). Building a string
@@ -31,10 +79,7 @@ export class TextBuffer implements DecodeOut {
       return;
     }
     // short strings: a byte loop beats the native call's overhead
-    const b = this.buf;
-    let p = this.pos;
-    for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
-    this.pos = p;
+    this.pos = putAscii(this.buf, this.pos, s);
   }
 
   /** ASCII text of any length: reserves room itself. */
@@ -67,51 +112,22 @@ export class TextBuffer implements DecodeOut {
 
   dec(v: number): void {
     if (this.pos + 20 > this.buf.length) this.reserve(20);
-    if (v < 10) {
-      this.buf[this.pos++] = 48 + v;
-      return;
-    }
-    if (v > 0x7fffffff) {
-      this.ascii(v.toString());
-      return;
-    }
-    let n = 1;
-    for (let x = v; x >= 10; x = (x / 10) | 0) n++;
-    this.decPad(v, n);
+    this.pos = putDec(this.buf, this.pos, v);
   }
 
   /** Zero-padded decimal of exactly `width` digits (v below 2^31). */
   decPad(v: number, width: number): void {
-    const b = this.buf;
-    const end = this.pos + width;
-    for (let p = end - 1; p >= this.pos; p--) {
-      const q = (v / 10) | 0;
-      b[p] = 48 + v - q * 10;
-      v = q;
-    }
-    this.pos = end;
+    this.pos = putDecPad(this.buf, this.pos, v, width);
   }
 
   /** Lower-case hex of a 32-bit value, at least `min` digits. */
   hex(v: number, min = 1): void {
-    v >>>= 0;
-    let n = (35 - Math.clz32(v)) >> 2;
-    if (n < 1) n = 1;
-    const b = this.buf;
-    let p = this.pos;
-    for (let i = min - n; i > 0; i--) b[p++] = 48;
-    for (let shift = (n - 1) * 4; shift >= 0; shift -= 4) b[p++] = HEX[(v >>> shift) & 15]!;
-    this.pos = p;
+    this.pos = putHex(this.buf, this.pos, v, min);
   }
 
   /** Lower-case hex of hi:lo, at least `min` digits. */
   hex64(lo: number, hi: number, min = 1): void {
-    if (hi === 0) {
-      this.hex(lo, min);
-      return;
-    }
-    this.hex(hi, min > 8 ? min - 8 : 1);
-    this.hex(lo, 8);
+    this.pos = putHex64(this.buf, this.pos, lo, hi, min);
   }
 
   /** Hex of a number up to 2^53 (offsets, VRAM addresses). */

@@ -49,7 +49,8 @@ export class TraceAnnotator {
     private readonly dbs: DatabaseChoice,
     writerOptions?: DemmioWriterOptions,
   ) {
-    this.writer = new DemmioWriter(writerOptions);
+    // A copy: start() sets multiCard on it, which must not reach the caller's object.
+    this.writer = new DemmioWriter({ ...writerOptions });
   }
 
   /** The annotator, once the trace's device table is known. */

@@ -45,7 +45,7 @@ describe("checkpoints", () => {
     },
   );
 
-  it("is small: the state of a card is a few hundred bytes of JSON", () => {
+  it("is small: the state of a card mid-transaction is under 1.5 KB of JSON", () => {
     const { batch, devices } = parseAll(sample("gt215_i2c_seq.mmiotrace"));
     const t = new TraceAnnotator({ nvidia });
     t.batch(batch, devices, 0, 40); // inside the I2C transaction

@@ -134,24 +134,13 @@ export class BlockColumns {
     this.extras = [];
   }
 
-  /** A TraceBatch view of rows [from, to). */
-  view(from = 0, to = this.length): TraceBatch {
-    const s = <T extends NumericArray>(a: T) => a.subarray(from, to) as T;
-    // All rows: the extras table and its indices serve as they are.
-    const whole = from === 0 && to === this.length;
-    const extras: EventExtra[] = whole ? this.extras : [];
-    const extra = whole ? s(this.extra) : this.extra.slice(from, to);
-    if (!whole)
-      for (let i = 0; i < extra.length; i++) {
-        const x = extra[i]!;
-        if (x < 0) continue;
-        const e = this.extras[x]!;
-        extra[i] = extras.length;
-        extras.push({ row: i, text: e.text, raw: e.raw });
-      }
+  /** A TraceBatch view of the filled rows (the extras table and its indices serve as they are). */
+  view(): TraceBatch {
+    const to = this.length;
+    const s = <T extends NumericArray>(a: T) => a.subarray(0, to) as T;
     return {
-      start: this.start + from,
-      length: to - from,
+      start: this.start,
+      length: to,
       kind: s(this.kind),
       width: s(this.width),
       flags: s(this.flags),
@@ -171,8 +160,8 @@ export class BlockColumns {
       offsetHi: s(this.offsetHi),
       line: s(this.line),
       byteOffset: s(this.byteOffset),
-      extra,
-      extras,
+      extra: s(this.extra),
+      extras: this.extras,
     };
   }
 }

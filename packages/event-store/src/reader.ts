@@ -184,8 +184,12 @@ export async function openEventStore<App = unknown>(
     }
     return entry;
   };
-  /** Copies rows of block `i` into `into`: at once when decoded, else once it is. */
-  const copyFrom = async (i: number, from: number, to: number, into: BlockColumns): Promise<void> => {
+  /**
+   * Runs `use` on block `i`'s decoded columns: at once when decoded, else once it is. `use` is
+   * synchronous and keeps nothing of them (the columns are recycled once the block has left the
+   * cache and nobody waits on it).
+   */
+  const withBlock = async <T>(i: number, use: (c: BlockColumns) => T): Promise<T> => {
     const entry = block(i);
     if (!entry.columns) {
       entry.waiting++;
@@ -196,12 +200,18 @@ export async function openEventStore<App = unknown>(
       }
     }
     const c = entry.columns!;
-    into.append(c, Math.max(from, c.start) - c.start, Math.min(to, c.start + c.length) - c.start);
+    const value = use(c);
     if (entry.evicted && entry.waiting === 0) {
       entry.columns = null;
       recycle(c);
     }
+    return value;
   };
+  /** Copies rows [from, to) of the trace held by block `i` into `into`. */
+  const copyFrom = (i: number, from: number, to: number, into: BlockColumns) =>
+    withBlock(i, (c) =>
+      into.append(c, Math.max(from, c.start) - c.start, Math.min(to, c.start + c.length) - c.start),
+    );
   const blockOf = (event: number) => Math.min(blockCount - 1, Math.floor(event / capacity));
   const clamp = (start: number, end: number): [number, number] => {
     start = Math.max(0, Math.min(Math.floor(start), eventCount));
@@ -225,11 +235,7 @@ export async function openEventStore<App = unknown>(
     readEventsInto,
     async readEvents(first, last) {
       const [start, end] = clamp(first, last);
-      const into = new BlockColumns(Math.max(1, end - start));
-      into.start = start;
-      for (let b = blockOf(start); start < end && b <= blockOf(end - 1); b++)
-        await copyFrom(b, start, end, into);
-      return into.view();
+      return readEventsInto(start, end, new BlockColumns(Math.max(1, end - start)));
     },
     async findTime(timeUs) {
       let lo = 0;
@@ -240,13 +246,13 @@ export async function openEventStore<App = unknown>(
         else lo = mid + 1;
       }
       if (lo === blockCount) return eventCount;
-      const c = new BlockColumns(capacity);
-      await copyFrom(lo, bStart[lo]!, bStart[lo]! + bCount[lo]!, c);
-      for (let i = 0; i < c.length; i++) {
-        const t = c.sec[i]! * 1e6 + c.usec[i]!;
-        if (t !== 0 && t >= timeUs) return c.start + i;
-      }
-      return c.start + c.length; // not reached: the directory says this block has one
+      return withBlock(lo, (c) => {
+        for (let i = 0; i < c.length; i++) {
+          const t = c.sec[i]! * 1e6 + c.usec[i]!;
+          if (t !== 0 && t >= timeUs) return c.start + i;
+        }
+        return c.start + c.length; // not reached: the directory says this block has one
+      });
     },
     async checkpointBefore(eventIndex) {
       let lo = 0;

@@ -49,7 +49,9 @@ export async function serve(config: ApiConfig): Promise<void> {
    */
   let closing = false;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.once(signal, async () => {
+    // `on`, not `once`: Ctrl-C under `npm start` sends SIGINT to the group and the primary passes
+    // one on, and a second signal without a listener would kill the process mid-grace.
+    process.on(signal, async () => {
       if (closing) return;
       closing = true;
       app.log.info(

@@ -40,7 +40,7 @@ function render(bytes: Uint8Array, annotate: boolean, from = 0, to = Number.MAX_
       const end = annotate ? annotator.writer.pending : start;
       for (const sink of [objects, json, page]) sink.row(b, i, annotator.writer.written(), start, end);
     }
-  return { rows: objects.rows, json: json.finish({ next: null }), page: page.html().value };
+  return { rows: objects.rows, json: json.finish({ next: null }), page: page.bytes().toString("utf8") };
 }
 
 /** The sequence page's row as it was built before SequenceRows: strings and escapeHtml. */

@@ -267,13 +267,19 @@ afterAll(async () => {
 
 describe(`hostile requests (${CASES.length})`, () => {
   it.each(CASES.map((c) => [c.name, c] as const))("%s", async (_name, c) => {
-    const before = { submissions: await api.prisma.submission.count(), blobs: await blobs() };
+    const before = {
+      submissions: await api.prisma.submission.count(),
+      uploads: await api.prisma.upload.count(),
+      blobs: await blobs(),
+    };
     const res = await api.app.inject(c.request());
     expect(res.statusCode, res.body).toBe(c.status);
     const { error } = res.json() as { error: { code: string; message: string } };
     expect(error.code, error.message).toBe(c.code);
     expect(error.message).toMatch(c.says);
     expect(await api.prisma.submission.count()).toBe(before.submissions);
+    // A refused tus creation or chunk leaves no upload row either.
+    expect(await api.prisma.upload.count()).toBe(before.uploads);
     expect(await blobs()).toEqual(before.blobs);
   });
 });

@@ -1,7 +1,7 @@
 import { commonEnv, parseEnv } from "@mmiohub/config";
 import { storageEnv } from "@mmiohub/storage";
 import { z } from "zod";
-import { DEFAULT_BLOCK_EVENTS, DEFAULT_CHECKPOINT_INTERVAL } from "./index-trace/index-pass";
+import { DEFAULT_BLOCK_EVENTS, DEFAULT_CHECKPOINT_INTERVAL } from "./index-trace/defaults";
 
 const GiB = 1024 ** 3;
 const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);

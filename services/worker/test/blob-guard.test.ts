@@ -3,7 +3,12 @@ import { LocalBlobStore, type PutOptions, type PutResult } from "@mmiohub/storag
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { closeIndexThreads } from "../src/index-trace/index-thread";
-import { BlobVanishedError, deleteUnreferencedBlobs, lockBlobsForCommit } from "../src/ingest/blob-guard";
+import {
+  BlobVanishedError,
+  blobLockId,
+  deleteUnreferencedBlobs,
+  lockBlobsForCommit,
+} from "../src/ingest/blob-guard";
 import { ingestSubmission } from "../src/ingest/pipeline";
 import { makeDeps, nonce, prisma, sample, storedRows, submit, waitFor, xz } from "./helpers";
 
@@ -61,11 +66,16 @@ describe("blobs shared by concurrent runs", () => {
       await saver.query("BEGIN");
       expect(await lockBlobsForCommit(saver, storage, [blob.key])).toEqual([]);
       const cleanup = deleteUnreferencedBlobs(prisma(), storage, [blob.key]);
-      // the cleanup is now blocked on the blob's lock (seen in pg_locks, not by timing)
+      // the cleanup is now blocked on this blob's lock (seen in pg_locks, not by timing): a 64-bit
+      // advisory key shows as classid (high half) and objid (low half), objsubid 1, in this database
+      const lock = BigInt(blobLockId(blob.key));
       await waitFor(
         async () => {
           const r = await saver.query(
-            "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND pid <> pg_backend_pid()",
+            `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND pid <> pg_backend_pid()
+               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+               AND classid = $1 AND objid = $2 AND objsubid = 1`,
+            [String(lock >> 32n), String(lock & 0xffffffffn)],
           );
           return r.rowCount ? true : undefined;
         },

@@ -1,4 +1,4 @@
-import { TextBuffer } from "@mmiohub/annotate";
+import { putAscii, putDec, putDecPad, putHex, putHex64, TextBuffer } from "@mmiohub/annotate";
 import { EVENT_KIND_NAMES, EventKind, formatEvent, type TraceBatch } from "@mmiohub/trace";
 import { isAccess } from "./events-filter";
 
@@ -93,60 +93,6 @@ export class RowObjects implements RowSink {
   }
 }
 
-const HEX_DIGITS = new Uint8Array(Array.from("0123456789abcdef", (c) => c.charCodeAt(0)));
-
-// Writers of ASCII into a byte array at `p`, each returning where it ended; the caller has made room.
-// A row is some forty pieces: locals and small functions V8 inlines, rather than a method call and
-// a field update per piece, halved what writing a row costs.
-
-function putAscii(b: Uint8Array, p: number, s: string): number {
-  for (let k = 0; k < s.length; k++) b[p++] = s.charCodeAt(k);
-  return p;
-}
-
-/** Decimal of a non-negative integer below 2^53. */
-function putDec(b: Uint8Array, p: number, v: number): number {
-  if (v < 10) {
-    b[p] = 48 + v;
-    return p + 1;
-  }
-  if (v > 0x7fffffff) return putAscii(b, p, v.toString());
-  let n = 1;
-  for (let x = v; x >= 10; x = (x / 10) | 0) n++;
-  for (let q = p + n - 1; q >= p; q--) {
-    const d = (v / 10) | 0;
-    b[q] = 48 + v - d * 10;
-    v = d;
-  }
-  return p + n;
-}
-
-/** Six decimal digits, zero-padded (v below 10^6). */
-function putDec6(b: Uint8Array, p: number, v: number): number {
-  for (let q = p + 5; q >= p; q--) {
-    const d = (v / 10) | 0;
-    b[q] = 48 + v - d * 10;
-    v = d;
-  }
-  return p + 6;
-}
-
-/** Lower-case hex of a 32-bit value, at least `min` digits. */
-function putHex(b: Uint8Array, p: number, v: number, min: number): number {
-  v >>>= 0;
-  let n = (35 - Math.clz32(v)) >> 2;
-  if (n < 1) n = 1;
-  for (let k = min - n; k > 0; k--) b[p++] = 48;
-  for (let shift = (n - 1) * 4; shift >= 0; shift -= 4) b[p++] = HEX_DIGITS[(v >>> shift) & 15]!;
-  return p;
-}
-
-/** Lower-case hex of hi:lo (the high half unpadded, as the kernel and printf print it). */
-function putHex64(b: Uint8Array, p: number, lo: number, hi: number, min: number): number {
-  if (hi === 0) return putHex(b, p, lo, min);
-  return putHex(b, putHex(b, p, hi, min > 8 ? min - 8 : 1), lo, 8);
-}
-
 /**
  * Writes the kernel line of a read or write (without its line ending) as formatEvent prints it,
  * digit by digit from `p` (96 bytes of room), and returns where it ended; returns -1, writing
@@ -169,7 +115,7 @@ export function putAccessLine(o: Uint8Array, p: number, b: TraceBatch, i: number
   o[p++] = 0x20;
   p = putDec(o, p, b.sec[i]!);
   o[p++] = 0x2e;
-  p = putDec6(o, p, usec);
+  p = putDecPad(o, p, usec, 6);
   o[p++] = 0x20;
   p = putDec(o, p, mapId);
   p = putAscii(o, p, " 0x");
@@ -244,30 +190,25 @@ export class JsonRows implements RowSink {
     p = putAscii(buf, p, KIND_THEN_LINE[kind] ?? KIND_THEN_LINE[EventKind.INVALID]!);
     const line = putAccessLine(buf, p, b, i);
     if (line >= 0) {
-      // The line's timestamp ("R 4 100.000200 ..."), copied for the time field.
-      const width = b.width[i]!;
-      const ts = p + 3 + (width < 10 ? 1 : String(width).length);
-      let te = ts;
-      while (buf[te] !== 0x20) te++;
-      p = line;
-      p = putAscii(buf, p, '","time":"');
-      for (let k = ts; k < te; k++) buf[p++] = buf[k]!;
-      buf[p++] = QUOTE;
+      buf[line] = QUOTE;
+      p = line + 1;
     } else {
+      // Any other line, escaped (its closing quote included).
       o.pos = p;
       this.string(withoutEol(formatEvent(b, i)), true);
       o.reserve(512);
       buf = o.buf;
-      p = putAscii(buf, o.pos, ',"time":');
-      if (TIMED.has(kind)) {
-        buf[p++] = QUOTE;
-        p = putDec(buf, p, b.sec[i]!);
-        buf[p++] = 0x2e;
-        const usec = b.usec[i]!;
-        p = usec <= 999_999 ? putDec6(buf, p, usec) : putDec(buf, p, usec);
-        buf[p++] = QUOTE;
-      } else p = putAscii(buf, p, "null");
+      p = o.pos;
     }
+    p = putAscii(buf, p, ',"time":');
+    if (TIMED.has(kind)) {
+      buf[p++] = QUOTE;
+      p = putDec(buf, p, b.sec[i]!);
+      buf[p++] = 0x2e;
+      const usec = b.usec[i]!;
+      p = usec <= 999_999 ? putDecPad(buf, p, usec, 6) : putDec(buf, p, usec);
+      buf[p++] = QUOTE;
+    } else p = putAscii(buf, p, "null");
     if (access && b.device[i]! >= 0) {
       p = putAscii(buf, p, ',"device":');
       p = putDec(buf, p, b.device[i]!);

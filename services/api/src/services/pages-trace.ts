@@ -16,13 +16,9 @@ export async function loadTrace(db: Db, id: string) {
 export type TraceRow = NonNullable<Awaited<ReturnType<typeof loadTrace>>>;
 
 /**
- * A trace with what its pages need; null when there is none. Unless `includeHidden` (maintainers),
- * a hidden one is a 404 and a withdrawn one a 410, as in the submissions API.
+ * The trace, or null when there is none. Unless `includeHidden` (maintainers), a hidden one is a
+ * 404 and a withdrawn one a 410, as in the submissions API.
  */
-export async function loadPublicTrace(db: Db, id: string, includeHidden = false) {
-  return publicOnly(await loadTrace(db, id), id, includeHidden);
-}
-
 export function publicOnly(t: TraceRow | null, id: string, includeHidden: boolean): TraceRow | null {
   if (!t) return null;
   if (!includeHidden) requirePublic(t.submission, `trace ${id}`);

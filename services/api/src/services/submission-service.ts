@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { Db } from "@mmiohub/db";
+import type { Db, SubmissionStatus } from "@mmiohub/db";
 import { enqueueIngest } from "@mmiohub/jobs";
 import type { BlobStore, PutResult } from "@mmiohub/storage";
 import type { Queue } from "bullmq";
@@ -22,7 +22,7 @@ export interface SubmissionDeps {
 
 export interface CreatedSubmission {
   id: string;
-  status: "received" | "processing" | "done" | "failed" | "reprocessing";
+  status: SubmissionStatus;
   created: boolean;
   /** The private manage token, only when this call created the submission. */
   manageToken?: string;

@@ -47,7 +47,6 @@ for (const c of "&<>\"'`") {
 export class SequenceRows implements RowSink {
   private readonly out = takeScratch();
   private readonly traceId: string;
-  private done: Html | undefined;
   count = 0;
 
   /** `from`..`to`: the linked range, highlighted. */
@@ -119,15 +118,6 @@ export class SequenceRows implements RowSink {
     return e;
   }
 
-  /** The rows' markup as a string (the rows are complete: no row after this). */
-  html(): Html {
-    if (!this.done) {
-      this.done = raw(this.out.buf.toString("utf8", 0, this.out.pos));
-      giveBackScratch(this.out);
-    }
-    return this.done;
-  }
-
   /** The rows' markup as bytes: a view of a pooled buffer, valid until `release`. */
   bytes(): Buffer {
     return this.out.buf.subarray(0, this.out.pos);
@@ -135,7 +125,7 @@ export class SequenceRows implements RowSink {
 
   /** The buffer back to the pool, once the page is sent (or will never be). */
   release(): void {
-    if (!this.done) giveBackScratch(this.out);
+    giveBackScratch(this.out);
   }
 }
 
@@ -185,8 +175,8 @@ function jumpList(t: PublicTrace, len: number, q: string): Html {
   return list;
 }
 
-/** The sequence page; `rows` stands for the rows' markup (their string unless given). */
-export function sequencePage(v: SequenceView, rows?: Html): Html {
+/** The sequence page; `rows` stands for the rows' markup (sent as bytes apart: sequencePageParts). */
+function sequencePage(v: SequenceView, rows: Html): Html {
   const t = v.trace;
   const len = v.to - v.from + 1;
   const q = v.filterQuery;
@@ -218,7 +208,7 @@ ${jumpList(t, len, q)}
 ${
   v.rows.count === 0
     ? html`<p class="empty">No event in this range matches.</p>`
-    : html`<table class="events"><tbody>${rows ?? v.rows.html()}</tbody></table>`
+    : html`<table class="events"><tbody>${rows}</tbody></table>`
 }
 ${more ? html`<p><a class="button" href="${more}">The range goes on: events ${v.shownTo + 1}-${v.to}</a></p>` : ""}`,
   });

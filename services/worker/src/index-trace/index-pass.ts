@@ -3,6 +3,7 @@ import { createEventStoreWriter, type EventStoreMeta } from "@mmiohub/event-stor
 import { EventKind, type PciDevice, readTrace, type TraceSummary } from "@mmiohub/trace";
 import { IngestError } from "../ingest/errors";
 import { CHECKPOINT_FORMAT, CheckpointTracker } from "./checkpoints";
+import { DEFAULT_BLOCK_EVENTS, DEFAULT_CHECKPOINT_INTERVAL } from "./defaults";
 import { RegisterStats } from "./register-stats";
 
 /** What the worker stores beside the events (`store.meta.app`); the API reads it. */
@@ -28,10 +29,6 @@ export interface PassOptions {
   /** default DEFAULT_CHECKPOINT_INTERVAL */
   checkpointInterval?: number;
 }
-
-/** Events per event-store block, and between annotator checkpoints (EVENT_BLOCK_EVENTS, CHECKPOINT_INTERVAL). */
-export const DEFAULT_BLOCK_EVENTS = 4096;
-export const DEFAULT_CHECKPOINT_INTERVAL = 4096;
 
 export interface PassResult {
   summary: TraceSummary;

@@ -1,17 +1,12 @@
 import type { EventStoreMeta } from "@mmiohub/event-store";
 import type { TraceSummary } from "@mmiohub/trace";
-import type { EventStoreApp } from "./index-pass";
+import type { EventStoreApp, PassOptions } from "./index-pass";
 import type { RegisterStatsParts } from "./register-stats";
 
 /** The pass's options as they cross to the indexing thread (the database is opened there). */
-export interface ThreadPassOptions {
-  member: string;
-  maxLineBytes: number;
-  parserVersion: string;
+export type ThreadPassOptions = Omit<PassOptions, "annotatorDatabases" | "rnndbVersion"> & {
   rnndbDir: string | null;
-  blockEvents?: number;
-  checkpointInterval?: number;
-}
+};
 
 /** Main thread -> indexing thread. */
 export type ToThread =

@@ -195,15 +195,7 @@ export async function readSubmission(
         );
       }
     }
-    return {
-      traces,
-      side,
-      attachments,
-      compression: archive.compression,
-      rnndbVersion:
-        traces.find((t) => t.indexed.eventStore.meta.app.rnndbVersion)?.indexed.eventStore.meta.app
-          .rnndbVersion ?? null,
-    };
+    return { traces, side, attachments, compression: archive.compression };
   } catch (err) {
     archive.abort();
     await dropUnreferenced(deps, written);

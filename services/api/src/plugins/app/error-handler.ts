@@ -22,7 +22,15 @@ function isUnavailable(err: unknown): boolean {
 
 /** The one error handler: messages pass through below 500; above, a generic text and a log line. */
 export function registerErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((err: FastifyError, request, reply) => {
+  app.setErrorHandler((caught: FastifyError, request, reply) => {
+    let err: FastifyError | AppError = caught;
+    if (err.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
+      const type = request.headers["content-type"] ?? "none";
+      err = new AppError(
+        "UNSUPPORTED_MEDIA_TYPE",
+        `${request.method} ${request.routeOptions.url ?? request.url} does not take Content-Type ${type}`,
+      );
+    }
     if (err instanceof AppError) {
       return reply.status(err.statusCode).send({ error: { code: err.code, message: err.message } });
     }
@@ -31,15 +39,6 @@ export function registerErrorHandler(app: FastifyInstance): void {
         .map((v) => `${v.instancePath.replace(/^\//, "") || "request"}: ${v.message}`)
         .join("; ");
       return reply.status(400).send({ error: { code: "VALIDATION_FAILED", message } });
-    }
-    if (err.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
-      const type = request.headers["content-type"] ?? "none";
-      return reply.status(415).send({
-        error: {
-          code: "UNSUPPORTED_MEDIA_TYPE",
-          message: `${request.method} ${request.routeOptions.url ?? request.url} does not take Content-Type ${type}`,
-        },
-      });
     }
     if (isUnavailable(err)) {
       request.log.warn({ err }, "backing service unavailable");

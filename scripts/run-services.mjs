@@ -3,8 +3,8 @@
 import { spawn } from "node:child_process";
 
 // The worker's young generation is kept small (--max-semi-space-size=4, MB): it moves decoder output
-// in 256 KiB pieces, and V8's default (16 MB semi-spaces) let that garbage pile up to ~40 MB of
-// peak RSS for no speed (bench/src/ingest.bench.ts: 500 MB ingest 283-300 -> 246-265 MB, same time).
+// in 256 KiB pieces, and V8's default (16 MB semi-spaces) let that garbage pile up in its peak RSS
+// for no speed (the figures and their command: services/worker/README.md).
 // The API runs one process per CPU (API_PROCESSES=auto, services/api/src/cluster.ts): an annotated
 // events page is CPU work, and one process serves them at one core's pace.
 const services = [

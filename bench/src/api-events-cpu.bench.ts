@@ -7,7 +7,7 @@
 //
 // Needs the API benchmark's prepared data (npx tsx bench/src/api.bench.ts --only events prepares
 // it). For each checkpoint interval the big trace was ingested with, prints ms of CPU per request
-// (user + system of this process, median and p90 over the requests) of:
+// (user + system of this process, median, p90 and mean over the requests) of:
 //   served:     EventService.scan into JsonRows, 500 events at a random offset (cold: blocks and
 //               checkpoint mostly not cached, as with random offsets under load), as the route does
 //   nowhere:    the same scan with a sink that keeps nothing (what the rows cost is the difference)
@@ -23,15 +23,15 @@ import { type AnnotatorState, TraceAnnotator } from "@mmiohub/annotate";
 import { openEventStore } from "@mmiohub/event-store";
 import { LocalBlobStore } from "@mmiohub/storage";
 import type { PciDevice } from "@mmiohub/trace";
+import { rng } from "../../packages/trace/test/helpers";
 import { EventService } from "../../services/api/src/services/events-read";
 import { JsonRows } from "../../services/api/src/services/events-rows";
-import { benchPaths, benchQuery, loadPrepared, RNNDB } from "./api-fixtures";
+import { benchPaths, benchQuery, loadPrepared, percentile, RNNDB } from "./api-fixtures";
 
 function stats(ms: number[]): string {
   const s = [...ms].sort((a, b) => a - b);
-  const at = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
   const mean = ms.reduce((a, b) => a + b, 0) / Math.max(1, ms.length);
-  return `median ${at(0.5).toFixed(3)} ms  p90 ${at(0.9).toFixed(3)} ms  mean ${mean.toFixed(3)} ms`;
+  return `median ${percentile(s, 50).toFixed(3)} ms  p90 ${percentile(s, 90).toFixed(3)} ms  mean ${mean.toFixed(3)} ms`;
 }
 
 /** CPU milliseconds (user + system) of `fn`. */
@@ -40,18 +40,6 @@ async function cpu<T>(fn: () => Promise<T> | T): Promise<{ ms: number; value: T 
   const value = await fn();
   const c = process.cpuUsage(c0);
   return { ms: (c.user + c.system) / 1000, value };
-}
-
-/** Deterministic offsets (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -137,7 +137,8 @@ async function load(
     p99: percentile(latencies, 99),
     max: latencies[latencies.length - 1] ?? Number.NaN,
     non2xx,
-    errors: result.errors + result.timeouts,
+    // autocannon's `errors` already counts timeouts
+    errors: result.errors,
   };
 }
 

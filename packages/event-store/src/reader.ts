@@ -136,7 +136,8 @@ export async function openEventStore<App = unknown>(
   // Decoded blocks never leave the cache: readers get copies (readEventsInto). So a block pushed
   // out of the cache is decoded into again (its columns recycled) once no reader is still waiting
   // to copy from it; decoding into fresh columns per block was ~300 KB of memory outside the JS
-  // heap per page served, and V8 answered with a full collection every few dozen pages.
+  // heap per page served, and V8 answered with full collections (API pages, in-process, node
+  // --trace-gc: 32 in 1000 pages before, none after).
   const cache = new Map<number, CacheEntry>();
   const spare: BlockColumns[] = [];
   const scratch: Uint8Array[] = [];

@@ -30,7 +30,7 @@ export const apiEnvSchema = z.object({
   ANON_UPLOAD_WINDOW_SECONDS: z.coerce.number().int().positive().default(3600),
   /** An unfinished resumable upload is forgotten this long after its last chunk. */
   UPLOAD_EXPIRY_HOURS: z.coerce.number().positive().default(24),
-  /** Entries per read cache (search answers, trace rows, busiest registers); 0 turns them off. */
+  /** Search answers kept per process (trace rows: 1/8 of it, busiest registers: 1/4); 0 turns them off. */
   READ_CACHE_ENTRIES: z.coerce.number().int().min(0).default(1000),
   /**
    * API processes sharing the port: a number, or "auto" for one per CPU (what `npm start` and

@@ -28,7 +28,8 @@ const NO_TEXT = Buffer.alloc(0);
 /**
  * Annotation text kept in the writer before it is dropped (every row has had its part by then):
  * small, so the writer's buffer stays small. A buffer per request is memory outside the JS heap,
- * and allocating it by the megabyte made V8 run full collections every few pages.
+ * and allocating it by the megabyte made V8 run full collections often (node --trace-gc, 1000
+ * pages in-process: 32 before, none after).
  */
 const KEEP_TEXT = 1 << 14;
 

@@ -26,6 +26,13 @@ need_pkg redis-tools redis-cli
 if [ "${1:-}" = "--for-tests" ]; then
   need_pkg docker-compose docker-compose # validates docker-compose.yml
   need_pkg chromium chromium             # browser tests (never a downloaded browser)
+  # The tests read the project's shared facts beside the clone (vitest.config.ts): sample traces
+  # and envytools' rnndb. Say so in one line rather than fail in many test files.
+  shared="$(cd "$(dirname "$0")/../.." && pwd)/shared"
+  if [ ! -d "$shared/samples" ] || [ ! -d "${MMIOHUB_RNNDB:-$shared/rnndb/envytools}" ]; then
+    echo "ensure-system: the tests need ../shared beside the clone (samples/, rnndb/envytools/); not found at $shared" >&2
+    exit 1
+  fi
 fi
 for pkg in ${MMIOHUB_EXTRA_PACKAGES:-}; do need_pkg "$pkg" "${pkg%%:*}"; done
 

@@ -73,11 +73,13 @@ describe("several workers on one queue", { timeout: 240_000 }, () => {
     );
     expect(statuses.map((s) => s.status)).toEqual(ids.map(() => "done"));
     // A worker logs 'ingest finished' after its commit (and the killed worker's job may be done
-    // before a survivor takes it up and skips it): wait for the lines, not just the rows.
+    // before a survivor takes it up and skips it): wait for the lines, not just the rows. Taking
+    // up a stalled job waits for its lock (JOB_LOCK_MS, 8 s) and the next stalled check: up to
+    // two lock periods after the kill, longer than the rows may take (m6 CI timed out at 10 s).
     await waitFor(
       async () =>
         ids.every((id) => workers.some((w) => said(w, "ingest finished", id).length)) ? true : undefined,
-      10_000,
+      60_000,
       "every finished job's log line",
     );
 

@@ -1,4 +1,5 @@
-import cluster from "node:cluster";
+import cluster, { type Worker } from "node:cluster";
+import { createServer, type Socket } from "node:net";
 import { availableParallelism } from "node:os";
 
 /** API_PROCESSES as a count: "auto" is one per CPU the process may use. */
@@ -6,37 +7,82 @@ export function apiProcessCount(setting: number | "auto"): number {
   return setting === "auto" ? availableParallelism() : setting;
 }
 
+/** Messages between the primary and its API processes. */
+export const BALANCER = {
+  /** API process -> primary: the app is built, send connections. */
+  ready: "mmiohub:ready",
+  /** primary -> API process: a new connection (the message's handle), not read from yet. */
+  connection: "mmiohub:connection",
+} as const;
+
+const messageOf = (m: unknown): string | undefined =>
+  typeof m === "object" && m !== null ? (m as { mmiohub?: string }).mmiohub : undefined;
+
 /**
- * The primary process of API_PROCESSES > 1: forks that many API processes, which share the port
- * (node:cluster hands each new connection to the next in turn). An API process that dies while
- * serving is replaced; one that dies before it listens is a start-up failure (configuration,
- * database, Redis: it said why) and stops them all with exit code 1. SIGTERM/SIGINT are passed on,
- * each process finishes its requests (SHUTDOWN_GRACE_MS), and the primary exits after the last.
- * The API processes are stateless (rate limits and uploads live in Redis, PostgreSQL and the blob
- * store; the read caches are cleared across processes by LISTEN/NOTIFY), so any may serve any
- * request.
+ * The primary process of API_PROCESSES > 1: forks that many API processes and listens on the port
+ * itself, handing new connections to the ready API processes strictly in turn. (The cluster
+ * module's own turn-taking skips a process that has not yet taken its last connection: under load,
+ * 20 keep-alive clients connecting at once ended up 12 and 9, or 14 and 6, on two processes, and
+ * the busier one's clients waited up to twice as long. Fewest open connections first did no better:
+ * a busy process reports the closes of a previous set of connections tens of milliseconds late.)
+ * An API process that dies while serving is replaced; one that dies before it is ready is a
+ * start-up failure (configuration, database, Redis: it said why) and stops them all with exit
+ * code 1. SIGTERM/SIGINT: the primary stops accepting and passes the signal on, each process
+ * finishes its requests (SHUTDOWN_GRACE_MS), and the primary exits after the last. The API
+ * processes are stateless (rate limits and uploads live in Redis, PostgreSQL and the blob store;
+ * the read caches are cleared across processes by LISTEN/NOTIFY), so any may serve any request.
  */
-export function superviseApiProcesses(count: number): void {
+export function superviseApiProcesses(count: number, address: { host: string; port: number }): void {
   const say = (message: string) => process.stderr.write(`mmiohub-api: ${message}\n`);
-  const listening = new Set<number>();
+  /** the API processes that are ready, in the order they take connections */
+  const ready: Worker[] = [];
+  let turn = 0;
   let stopping = false;
   let exitCode = 0;
   const alive = () => Object.values(cluster.workers ?? {}).filter((w) => w && !w.isDead()).length;
+  const next = (): Worker | undefined => {
+    for (let k = 0; k < ready.length; k++) {
+      const worker = ready[turn++ % ready.length]!;
+      if (!worker.isDead() && worker.isConnected()) return worker;
+    }
+    return undefined;
+  };
+  const server = createServer({ pauseOnConnect: true }, (socket: Socket) => {
+    const worker = next();
+    if (!worker) {
+      socket.destroy();
+      return;
+    }
+    // Failed: the process went away meanwhile; the client sees the connection close and retries.
+    worker.send({ mmiohub: BALANCER.connection }, socket, (err) => {
+      if (err) socket.destroy();
+    });
+  });
   const stop = (signal: NodeJS.Signals, code: number) => {
     if (!stopping) exitCode = code;
     stopping = true;
+    if (server.listening) server.close();
     for (const w of Object.values(cluster.workers ?? {})) if (w && !w.isDead()) w.process.kill(signal);
     if (alive() === 0) process.exit(exitCode);
   };
-  cluster.on("listening", (worker) => listening.add(worker.id));
+  server.on("error", (err) => {
+    say(`cannot listen on ${address.host}:${address.port}: ${err.message}`);
+    stop("SIGTERM", 1);
+  });
+  cluster.on("message", (worker, message) => {
+    if (messageOf(message) !== BALANCER.ready || ready.includes(worker)) return;
+    ready.push(worker);
+    if (!server.listening && !stopping) server.listen(address.port, address.host);
+  });
   cluster.on("exit", (worker, code, signal) => {
-    const served = listening.delete(worker.id);
+    const at = ready.indexOf(worker);
+    if (at >= 0) ready.splice(at, 1);
     if (stopping) {
       if (alive() === 0) process.exit(exitCode);
       return;
     }
-    if (!served) {
-      say(`an API process exited before it listened (${signal ?? code}): stopping`);
+    if (at < 0) {
+      say(`an API process exited before it was ready (${signal ?? code}): stopping`);
       stop("SIGTERM", 1);
       return;
     }
@@ -45,4 +91,14 @@ export function superviseApiProcesses(count: number): void {
   });
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => stop(signal, 0));
   for (let i = 0; i < count; i++) cluster.fork();
+}
+
+/** In an API process under the primary: serves the connections it is handed, then says it is ready. */
+export function acceptFromPrimary(accept: (socket: Socket) => boolean): void {
+  process.on("message", (message, handle) => {
+    if (messageOf(message) !== BALANCER.connection || !handle) return;
+    const socket = handle as Socket;
+    if (!accept(socket)) socket.destroy();
+  });
+  process.send?.({ mmiohub: BALANCER.ready });
 }

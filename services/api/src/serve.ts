@@ -1,9 +1,11 @@
 // One API process: connections, the app, listen, graceful close (server.ts starts it, or the
 // primary of API_PROCESSES > 1 forks processes that do).
+import cluster from "node:cluster";
 import { createPrisma } from "@mmiohub/db";
 import { createQueue, redisConnection } from "@mmiohub/jobs";
 import { createBlobStore } from "@mmiohub/storage";
 import { buildApp } from "./app";
+import { acceptFromPrimary } from "./cluster";
 import type { ApiConfig } from "./env";
 import { checkBackingServices } from "./startup";
 
@@ -39,7 +41,17 @@ export async function serve(config: ApiConfig): Promise<void> {
     inFlight.delete(request);
     return payload;
   });
-  await app.listen({ host: config.HOST, port: config.PORT });
+  let closing = false;
+  if (cluster.isWorker) {
+    // Under the primary of API_PROCESSES > 1: it listens and hands connections out (cluster.ts).
+    await app.ready();
+    acceptFromPrimary((socket) => {
+      if (closing) return false;
+      app.server.emit("connection", socket);
+      socket.resume();
+      return true;
+    });
+  } else await app.listen({ host: config.HOST, port: config.PORT });
 
   /**
    * SIGTERM: stop accepting connections and let in-flight requests finish for SHUTDOWN_GRACE_MS
@@ -47,7 +59,6 @@ export async function serve(config: ApiConfig): Promise<void> {
    * grace, the remaining connections are closed: an upload cut there is not acknowledged, and a
    * resumable one keeps the bytes that arrived (the process waits, bounded, for their handlers).
    */
-  let closing = false;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     // `on`, not `once`: Ctrl-C under `npm start` sends SIGINT to the group and the primary passes
     // one on, and a second signal without a listener would kill the process mid-grace.
@@ -59,8 +70,12 @@ export async function serve(config: ApiConfig): Promise<void> {
         "shutting down: finishing in-flight requests",
       );
       setTimeout(() => process.exit(1), config.SHUTDOWN_GRACE_MS + 10_000).unref();
-      const closed = app.close().then(() => true);
       const wait = (ms: number) => new Promise<false>((resolve) => setTimeout(resolve, ms, false).unref());
+      // (Without a listening socket of its own, fastify's close does not wait for the requests.)
+      const closed = app.close().then(async () => {
+        while (inFlight.size > 0) await wait(20);
+        return true;
+      });
       if (!(await Promise.race([closed, wait(config.SHUTDOWN_GRACE_MS)]))) {
         app.log.warn("shutdown: grace period over, closing the remaining connections");
         app.server.closeAllConnections();

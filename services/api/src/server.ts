@@ -13,5 +13,6 @@ try {
   fatal(err instanceof ConfigError ? err.message : String(err));
 }
 const processes = apiProcessCount(config.API_PROCESSES);
-if (cluster.isPrimary && processes > 1) superviseApiProcesses(processes);
+if (cluster.isPrimary && processes > 1)
+  superviseApiProcesses(processes, { host: config.HOST, port: config.PORT });
 else await (await import("./serve")).serve(config);

@@ -104,7 +104,7 @@ describe("API_PROCESSES=2", () => {
     });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/cannot reach PostgreSQL at 127\.0\.0\.1:1\/mmiohub \(DATABASE_URL\)/);
-    expect(r.stderr).toMatch(/an API process exited before it listened \(1\): stopping/);
+    expect(r.stderr).toMatch(/an API process exited before it was ready \(1\): stopping/);
     expect(r.stderr).not.toMatch(/starting another/);
   });
 

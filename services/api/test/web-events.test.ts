@@ -25,6 +25,8 @@ let api: Api;
 let hand: StoredTrace;
 let big: StoredTrace;
 let bigStored: StoredTrace;
+/** the same again, with checkpoints 65536 events apart: pages far from one cache their state */
+let sparse: StoredTrace;
 
 const get = async (url: string) => {
   const res = await api.app.inject({ method: "GET", url });
@@ -38,6 +40,11 @@ beforeAll(async () => {
   big = await storeTrace(api, text, { exact: true });
   // The same trace again with an event store: both sources must give the same answers.
   bigStored = await storeTrace(api, `${text}MARK 200.000000 end\n`, { eventStore: true, exact: true });
+  sparse = await storeTrace(api, `${text}MARK 201.000000 end\n`, {
+    eventStore: true,
+    exact: true,
+    checkpointInterval: 65536,
+  });
 });
 afterAll(async () => {
   await api?.close();
@@ -73,7 +80,6 @@ describe("GET /api/v1/traces/:id/events", () => {
       await get(`/api/v1/traces/${bigStored.traceId}/events?from=${from}&to=${from + 999}&limit=400`)
     ).json();
     expect(b.events).toEqual(a.events);
-    // The next page resumes from the state where this one ended (cached), not the checkpoint.
     const url = (t: StoredTrace, f: number) =>
       `/api/v1/traces/${t.traceId}/events?from=${f}&to=${from + 999}`;
     const nextText = (await get(url(big, b.next!))).json();
@@ -82,6 +88,12 @@ describe("GET /api/v1/traces/:id/events", () => {
     expect(nextStored.events).toEqual(nextText.events);
     const back = (await get(url(bigStored, from + 100))).json();
     expect(back.events).toEqual((await get(url(big, from + 100))).json().events);
+    // 20,000 events past the only checkpoint: the page keeps the annotator state where it started
+    // and where it ended; the next page, and the same link again, resume from those.
+    const first = (await get(`${url(sparse, from)}&limit=400`)).json();
+    expect(first.events).toEqual(a.events);
+    expect((await get(url(sparse, first.next!))).json().events).toEqual(nextText.events);
+    expect((await get(`${url(sparse, from)}&limit=400`)).json().events).toEqual(a.events);
     const lines = big.text.split("\n");
     expect(a.events[0]!.line).toBe(lines[from]);
     // The PRAMIN window's base (0x001700) set long before the range decides these lines.

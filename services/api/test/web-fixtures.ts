@@ -50,12 +50,17 @@ function parseAll(text: string): { batches: TraceBatch[]; summary: TraceSummary 
 }
 
 /** Builds the event store the way the worker does: blocks of events, annotator state at checkpoints. */
-async function putEventStore(storage: BlobStore, text: string, rnndbDir: string): Promise<string> {
+async function putEventStore(
+  storage: BlobStore,
+  text: string,
+  rnndbDir: string,
+  checkpointInterval = 4096,
+): Promise<string> {
   const { batches, summary } = parseAll(text);
   const annotator = new TraceAnnotator({ nvidia: openEnvytoolsDatabase(rnndbDir) });
   const w = createEventStoreWriter({
     blockEvents: 1024,
-    checkpointInterval: 4096,
+    checkpointInterval,
     checkpointFormat: CHECKPOINT_FORMAT,
   });
   const chunks: Uint8Array[] = [];
@@ -102,6 +107,8 @@ export async function storeTrace(
     name?: string;
     /** store the text as given (by default a unique last marker is added) */
     exact?: boolean;
+    /** events between the event store's checkpoints (the worker's default, 4096, when absent) */
+    checkpointInterval?: number;
   } = {},
 ): Promise<StoredTrace> {
   const { prisma, storage } = deps;
@@ -140,7 +147,7 @@ export async function storeTrace(
     }
   }
   const eventStoreKey = options.eventStore
-    ? await putEventStore(storage, text, process.env.MMIOHUB_RNNDB!)
+    ? await putEventStore(storage, text, process.env.MMIOHUB_RNNDB!, options.checkpointInterval)
     : null;
   await prisma.submission.create({
     data: {

@@ -32,6 +32,15 @@ const NO_TEXT = Buffer.alloc(0);
  * pages in-process: 32 before, none after).
  */
 const KEEP_TEXT = 1 << 14;
+/**
+ * Events of catch-up from a checkpoint (decoder state only) a cached annotator state must save
+ * before it is kept. Keeping one costs a deep copy of the state that outlives the young generation:
+ * with one kept per page, served pages at random offsets (nothing ever found again) spent twice as
+ * long in each minor collection (node --trace-gc, in-process: 3.5-4 ms against 2-2.5 ms), and the
+ * catch-up it saves from a checkpoint of the worker's default interval (4096) is ~0.1 ms
+ * (bench/src/api-events-cpu.bench.ts). Only states far from their checkpoint are worth it.
+ */
+const CACHE_STATE_AFTER = 8192;
 
 /** Where a trace's events are: its event store when built, else the archive's text. */
 export interface TraceRef extends TraceTextRef {
@@ -128,7 +137,8 @@ export class EventService {
           annotator.skip(b, devices, 0, lo);
           annotatedTo = b.start + lo;
           // The same link opened again starts here, without the catch-up from the checkpoint.
-          if (storeKey && annotatedTo === from) this.states.put(storeKey, from, annotator.snapshot(devices));
+          if (storeKey && annotatedTo === from && from - begin >= CACHE_STATE_AFTER)
+            this.states.put(storeKey, from, annotator.snapshot(devices));
         }
         const hi = Math.min(b.length, to - b.start + 1);
         for (let i = lo; i < hi; i++) {
@@ -165,7 +175,7 @@ export class EventService {
       }
     } finally {
       src.close();
-      if (annotator && storeKey && annotatedTo > begin)
+      if (annotator && storeKey && annotatedTo - begin >= CACHE_STATE_AFTER)
         this.states.put(storeKey, annotatedTo, annotator.snapshot(src.devices()));
     }
     return { count, next: null };

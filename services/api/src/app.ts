@@ -51,12 +51,12 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
     await feed.start();
     app.addHook("onClose", () => feed.close());
     // Our own writes are forgotten at once; the notification of them follows a moment later.
-    app.addHook("onSend", async (request, reply, payload) => {
+    app.addHook("onSend", (request, reply, payload, done) => {
       // (Uploads change nothing cached until ingest, whose rows notify: their chunks do not count.)
       const upload = request.url.startsWith("/api/v1/uploads") || request.url === "/api/v1/submissions";
       if (request.method !== "GET" && request.method !== "HEAD" && reply.statusCode < 400 && !upload)
         feed.touch();
-      return payload;
+      done(null, payload);
     });
   }
   registerErrorHandler(app);

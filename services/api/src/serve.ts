@@ -34,12 +34,13 @@ export async function serve(config: ApiConfig): Promise<void> {
   // Requests whose handler has not answered yet. Closing a connection does not stop its handler (a
   // cut tus chunk still records the bytes that arrived); onSend is reached either way.
   const inFlight = new Set<object>();
-  app.addHook("onRequest", async (request) => {
+  app.addHook("onRequest", (request, _reply, done) => {
     inFlight.add(request);
+    done();
   });
-  app.addHook("onSend", async (request, _reply, payload) => {
+  app.addHook("onSend", (request, _reply, payload, done) => {
     inFlight.delete(request);
-    return payload;
+    done(null, payload);
   });
   let closing = false;
   if (cluster.isWorker) {

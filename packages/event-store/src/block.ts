@@ -238,20 +238,26 @@ export function encodeBlock(c: BlockColumns, out: ByteWriter = new ByteWriter())
   return { bytes: out.take(), minTime: maxTime < 0 ? -1 : minTime, maxTime };
 }
 
-/** Decodes a block's body into `c` (reused across blocks of the same capacity or larger). */
-export function decodeBlock(bytes: Uint8Array, c: BlockColumns): void {
+/**
+ * Decodes a block's body into `c` (reused across blocks of the same capacity or larger): its first
+ * `rows` events (all by default; `c.length` says how many), and returns how many the block holds.
+ * A page at a random offset needs the rows from the block's start (its checkpoint) to the page's
+ * end: on average 60% of them.
+ */
+export function decodeBlock(bytes: Uint8Array, c: BlockColumns, rows = Number.POSITIVE_INFINITY): number {
   const r = new ByteReader(bytes);
   const n = r.u32();
   const flags = r.u32();
   const start = r.f64();
   if (n > c.capacity) throw new EventStoreFormatError(`block of ${n} events is larger than expected`);
-  for (const name of PLAIN as readonly PlainColumn[]) decodeColumn(r, n, c[name]);
+  const m = Math.max(0, Math.min(n, rows));
+  for (const name of PLAIN as readonly PlainColumn[]) decodeColumn(r, n, c[name], m);
   if (flags & BLOCK_SPLIT_TIME) {
-    decodeColumn(r, n, c.sec);
-    decodeColumn(r, n, c.usec);
+    decodeColumn(r, n, c.sec, m);
+    decodeColumn(r, n, c.usec, m);
   } else {
-    decodeColumn(r, n, c.time);
-    for (let i = 0; i < n; i++) {
+    decodeColumn(r, n, c.time, m);
+    for (let i = 0; i < m; i++) {
       const t = c.time[i]!;
       const sec = Math.floor(t / US);
       c.sec[i] = sec;
@@ -267,7 +273,7 @@ export function decodeBlock(bytes: Uint8Array, c: BlockColumns): void {
     }
     let lastKey = Number.NaN;
     let lastBase = 0;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < m; i++) {
       const bar = c.bar[i]!;
       if (bar < 0) {
         c.offsetLo[i] = 0;
@@ -282,14 +288,15 @@ export function decodeBlock(bytes: Uint8Array, c: BlockColumns): void {
       }
       c.offsetLo[i] = (c.addrLo[i]! - lastBase) >>> 0;
     }
-  } else decodeColumn(r, n, c.offsetLo);
+  } else decodeColumn(r, n, c.offsetLo, m);
   const len = r.u32();
   const table = JSON.parse(decoder.decode(r.bytes(len))) as [number, string | null, string | null][];
-  c.extra.fill(-1, 0, n);
+  c.extra.fill(-1, 0, m);
   c.extras = table.map(([row, text, raw], i) => {
-    c.extra[row] = i;
+    if (row < m) c.extra[row] = i;
     return { row, text, raw };
   });
-  c.length = n;
+  c.length = m;
   c.start = start;
+  return n;
 }

@@ -133,24 +133,25 @@ export function encodeColumn(out: ByteWriter, column: NumericArray, n: number, t
 let decoded = new Float64Array(4096);
 
 /**
- * Decodes n values into `target` (a typed array of the column's own type). The loops write one
- * Float64Array and a native `set` converts it into the target: writing the seven target types and
- * reading the four payload types from the same loop made the element accesses megamorphic, and
- * decoding the largest cost of serving an events page.
+ * Decodes the first `m` (default all) of a column's n values into `target` (a typed array of the
+ * column's own type) and moves the reader past the whole column. The loops write one Float64Array
+ * and a native `set` converts it into the target: writing the seven target types and reading the
+ * four payload types from the same loop made the element accesses megamorphic, and decoding the
+ * largest cost of serving an events page.
  */
-export function decodeColumn(r: ByteReader, n: number, target: NumericArray): void {
+export function decodeColumn(r: ByteReader, n: number, target: NumericArray, m = n): void {
   const mode = r.u8();
   const width = r.u8();
   r.align8();
   const base = r.f64();
   const step = r.f64();
   if (mode === MODE_SPARSE) {
-    target.fill(base, 0, n);
+    target.fill(base, 0, m);
     for (let k = 0; k < step; k++) {
       const row = r.u32();
       const x = r.f64();
       if (row >= n) throw new EventStoreFormatError("sparse column row out of range");
-      target[row] = x;
+      if (row < m) target[row] = x;
     }
     r.align8();
     return;
@@ -161,44 +162,44 @@ export function decodeColumn(r: ByteReader, n: number, target: NumericArray): vo
     throw new EventStoreFormatError(`unknown column width ${width}`);
   if (n === 0) return;
   if (mode === MODE_PLAIN && width === 0) {
-    target.fill(base, 0, n);
+    target.fill(base, 0, m);
     return;
   }
-  if (decoded.length < n) decoded = new Float64Array(Math.max(n, decoded.length * 2));
+  if (decoded.length < m) decoded = new Float64Array(Math.max(m, decoded.length * 2));
   const v = decoded;
   if (mode === MODE_PLAIN) {
     const b = aligned(r.bytes(n * width));
     r.align8();
-    if (width === 1) for (let i = 0; i < n; i++) v[i] = base + b[i]!;
+    if (width === 1) for (let i = 0; i < m; i++) v[i] = base + b[i]!;
     else if (width === 2) {
       const u = new Uint16Array(b.buffer, b.byteOffset, n);
-      for (let i = 0; i < n; i++) v[i] = base + u[i]!;
+      for (let i = 0; i < m; i++) v[i] = base + u[i]!;
     } else if (width === 4) {
       const u = new Uint32Array(b.buffer, b.byteOffset, n);
-      for (let i = 0; i < n; i++) v[i] = base + u[i]!;
+      for (let i = 0; i < m; i++) v[i] = base + u[i]!;
     } else {
       const u = new Float64Array(b.buffer, b.byteOffset, n);
-      for (let i = 0; i < n; i++) v[i] = base + u[i]!;
+      for (let i = 0; i < m; i++) v[i] = base + u[i]!;
     }
   } else {
     v[0] = base;
     let x = base;
-    if (width === 0) for (let i = 1; i < n; i++) v[i] = x += step;
+    if (width === 0) for (let i = 1; i < m; i++) v[i] = x += step;
     else {
       const b = aligned(r.bytes((n - 1) * width));
       r.align8();
-      if (width === 1) for (let i = 1; i < n; i++) v[i] = x += step + b[i - 1]!;
+      if (width === 1) for (let i = 1; i < m; i++) v[i] = x += step + b[i - 1]!;
       else if (width === 2) {
         const u = new Uint16Array(b.buffer, b.byteOffset, n - 1);
-        for (let i = 1; i < n; i++) v[i] = x += step + u[i - 1]!;
+        for (let i = 1; i < m; i++) v[i] = x += step + u[i - 1]!;
       } else if (width === 4) {
         const u = new Uint32Array(b.buffer, b.byteOffset, n - 1);
-        for (let i = 1; i < n; i++) v[i] = x += step + u[i - 1]!;
+        for (let i = 1; i < m; i++) v[i] = x += step + u[i - 1]!;
       } else {
         const u = new Float64Array(b.buffer, b.byteOffset, n - 1);
-        for (let i = 1; i < n; i++) v[i] = x += step + u[i - 1]!;
+        for (let i = 1; i < m; i++) v[i] = x += step + u[i - 1]!;
       }
     }
   }
-  target.set(v.subarray(0, n));
+  target.set(v.subarray(0, m));
 }

@@ -51,9 +51,15 @@ export interface EventStore<App = unknown> {
 
 const decoder = new TextDecoder();
 
-/** A block in the cache: decoded columns once read; who still waits to copy from them. */
+/**
+ * A block in the cache: its stored bytes and decoded columns once read (the first rows only until a
+ * reader needs the rest: then all of them, from the bytes kept); who still waits to copy from them.
+ */
 interface CacheEntry {
   columns: BlockColumns | null;
+  bytes: Uint8Array | null;
+  /** the read buffer the bytes are in, back to the pool with the entry */
+  buffer: Uint8Array | null;
   ready: Promise<void>;
   waiting: number;
   evicted: boolean;
@@ -134,28 +140,41 @@ export async function openEventStore<App = unknown>(
 
   const cacheSize = Math.max(1, options.cacheBlocks ?? 8);
   // Decoded blocks never leave the cache: readers get copies (readEventsInto). So a block pushed
-  // out of the cache is decoded into again (its columns recycled) once no reader is still waiting
-  // to copy from it; decoding into fresh columns per block was ~300 KB of memory outside the JS
+  // out of the cache is decoded into again (its columns and read buffer recycled) once no reader
+  // is still waiting to copy from it; decoding into fresh columns per block was ~300 KB of memory outside the JS
   // heap per page served, and V8 answered with full collections (API pages, in-process, node
   // --trace-gc: 32 in 1000 pages before, none after).
   const cache = new Map<number, CacheEntry>();
   const spare: BlockColumns[] = [];
   const scratch: Uint8Array[] = [];
-  const recycle = (c: BlockColumns) => {
-    if (spare.length < 4) spare.push(c);
+  /** An entry out of the cache and nobody reading it: its columns and read buffer to the pools. */
+  const recycle = (entry: CacheEntry) => {
+    if (entry.columns && spare.length < 4) spare.push(entry.columns);
+    if (entry.buffer && scratch.length < 4) scratch.push(entry.buffer);
+    entry.columns = null;
+    entry.bytes = null;
+    entry.buffer = null;
   };
-  const load = (i: number): CacheEntry => {
-    const entry: CacheEntry = { columns: null, ready: Promise.resolve(), waiting: 0, evicted: false };
+  const load = (i: number, rows: number): CacheEntry => {
+    const entry: CacheEntry = {
+      columns: null,
+      bytes: null,
+      buffer: null,
+      ready: Promise.resolve(),
+      waiting: 0,
+      evicted: false,
+    };
     const length = bLength[i]!;
-    // The block's bytes are decoded as soon as they arrive: one read buffer per read in flight.
+    // The block's bytes are decoded as soon as they arrive: one read buffer per block cached.
     let buffer = scratch.pop();
     if (!buffer || buffer.length < length) buffer = new Uint8Array(Math.max(length, 1 << 17));
+    entry.buffer = buffer;
     entry.ready = readRange(bOffset[i]!, bOffset[i]! + length, buffer).then((bytes) => {
       if (bytes.length !== length) throw new EventStoreFormatError(`block ${i} is truncated`);
       const c = spare.pop() ?? new BlockColumns(capacity);
-      decodeBlock(aligned(bytes), c);
-      if (scratch.length < 4) scratch.push(buffer);
-      if (c.start !== bStart[i] || c.length !== bCount[i])
+      entry.bytes = aligned(bytes);
+      const n = decodeBlock(entry.bytes, c, rows);
+      if (c.start !== bStart[i] || n !== bCount[i])
         throw new EventStoreFormatError(`block ${i} does not match the directory`);
       entry.columns = c;
     });
@@ -164,34 +183,31 @@ export async function openEventStore<App = unknown>(
     });
     return entry;
   };
-  const block = (i: number): CacheEntry => {
+  const block = (i: number, rows: number): CacheEntry => {
     let entry = cache.get(i);
     if (entry) {
       cache.delete(i);
       cache.set(i, entry);
       return entry;
     }
-    entry = load(i);
+    entry = load(i, rows);
     cache.set(i, entry);
     while (cache.size > cacheSize) {
       const oldest = cache.keys().next().value as number;
       const out = cache.get(oldest)!;
       cache.delete(oldest);
       out.evicted = true;
-      if (out.waiting === 0 && out.columns) {
-        recycle(out.columns);
-        out.columns = null;
-      }
+      if (out.waiting === 0 && out.columns) recycle(out);
     }
     return entry;
   };
   /**
-   * Runs `use` on block `i`'s decoded columns: at once when decoded, else once it is. `use` is
-   * synchronous and keeps nothing of them (the columns are recycled once the block has left the
-   * cache and nobody waits on it).
+   * Runs `use` on the decoded columns of block `i`, with at least its first `rows` rows: at once
+   * when decoded, else once it is. `use` is synchronous and keeps nothing of them (the columns are
+   * recycled once the block has left the cache and nobody waits on it).
    */
-  const withBlock = async <T>(i: number, use: (c: BlockColumns) => T): Promise<T> => {
-    const entry = block(i);
+  const withBlock = async <T>(i: number, rows: number, use: (c: BlockColumns) => T): Promise<T> => {
+    const entry = block(i, rows);
     if (!entry.columns) {
       entry.waiting++;
       try {
@@ -201,16 +217,15 @@ export async function openEventStore<App = unknown>(
       }
     }
     const c = entry.columns!;
+    // Decoded in part: all of it now (the next page of the same block will want the rest too).
+    if (c.length < Math.min(rows, bCount[i]!)) decodeBlock(entry.bytes!, c);
     const value = use(c);
-    if (entry.evicted && entry.waiting === 0) {
-      entry.columns = null;
-      recycle(c);
-    }
+    if (entry.evicted && entry.waiting === 0) recycle(entry);
     return value;
   };
   /** Copies rows [from, to) of the trace held by block `i` into `into`. */
   const copyFrom = (i: number, from: number, to: number, into: BlockColumns) =>
-    withBlock(i, (c) =>
+    withBlock(i, to - bStart[i]!, (c) =>
       into.append(c, Math.max(from, c.start) - c.start, Math.min(to, c.start + c.length) - c.start),
     );
   const blockOf = (event: number) => Math.min(blockCount - 1, Math.floor(event / capacity));
@@ -247,7 +262,7 @@ export async function openEventStore<App = unknown>(
         else lo = mid + 1;
       }
       if (lo === blockCount) return eventCount;
-      return withBlock(lo, (c) => {
+      return withBlock(lo, bCount[lo]!, (c) => {
         for (let i = 0; i < c.length; i++) {
           const t = c.sec[i]! * 1e6 + c.usec[i]!;
           if (t !== 0 && t >= timeUs) return c.start + i;

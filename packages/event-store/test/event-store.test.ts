@@ -121,6 +121,19 @@ describe("a larger synthetic trace", () => {
     expect(range.stats.bytes - opened.bytes).toBeLessThan(bytes.length / 20);
   });
 
+  it("decodes a block's first rows for a page near its start, the rest from the bytes it kept", async () => {
+    const range = memoryRange(bytes);
+    const store = await openEventStore(range.read, bytes.length);
+    const opened = range.stats.calls;
+    // Block 2 holds events 2048-3071: a page at its start, then its last rows, then a range that
+    // runs into the next block.
+    expectSameEvents(await store.readEvents(2048, 2058), batches);
+    expectSameEvents(await store.readEvents(3000, 3072), batches);
+    expect(range.stats.calls - opened).toBe(1);
+    expectSameEvents(await store.readEvents(2500, 3500), batches);
+    expect(range.stats.calls - opened).toBe(2);
+  });
+
   it("finds events by timestamp like a linear scan does", async () => {
     const store = await openEventStore(memoryRange(bytes).read, bytes.length);
     const all = await store.readEvents(0, store.eventCount);

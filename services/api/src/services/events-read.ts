@@ -126,6 +126,9 @@ export class EventService {
       ? await this.annotatorAt(src, from, storeKey)
       : { annotator: undefined, begin: from };
     const writer = annotator?.writer;
+    // Read once: the filter may be a dictionary-mode object (resolveRange deletes its unset keys).
+    const { toUs, name } = filter;
+    const everyRow = Object.keys(filter).length === 0;
     let count = 0;
     let annotatedTo = begin;
     try {
@@ -153,20 +156,15 @@ export class EventService {
           }
           // Past the end of a time window once inside it: done. (Before it, a later timestamp may be
           // a damaged trace going backwards, so it does not end the scan.)
-          if (
-            filter.toUs !== undefined &&
-            count > 0 &&
-            TIMED.has(b.kind[i]!) &&
-            b.sec[i]! * 1e6 + b.usec[i]! > filter.toUs
-          )
+          if (toUs !== undefined && count > 0 && TIMED.has(b.kind[i]!) && b.sec[i]! * 1e6 + b.usec[i]! > toUs)
             return { count, next: null };
-          if (!passesRow(filter, b, i)) continue;
+          if (!everyRow && !passesRow(filter, b, i)) continue;
           const text = writer && req.annotate ? writer.written() : NO_TEXT;
           if (
-            filter.name !== undefined &&
+            name !== undefined &&
             !annotatedName(lines(writer!.written().toString("utf8", start, end)))
               ?.toLowerCase()
-              .startsWith(filter.name)
+              .startsWith(name)
           )
             continue;
           sink.row(b, i, text, start, text === NO_TEXT ? 0 : end);

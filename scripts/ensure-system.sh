@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure this machine has what mmiohub needs outside npm: Debian packages (xz, PostgreSQL,
-# Redis, pci.ids, ...; with --for-tests also what the tests use) and running PostgreSQL and Redis.
+# Redis, pci.ids, ...; with --for-tests also what the tests use, with --for-bench what the
+# benchmarks use) and running PostgreSQL and Redis.
 # Safe to run again; it only acts on what is missing. Needs root (or sudo) for what it installs.
 set -euo pipefail
 
@@ -33,6 +34,11 @@ if [ "${1:-}" = "--for-tests" ]; then
     echo "ensure-system: the tests need ../shared beside the clone (samples/, rnndb/envytools/); not found at $shared" >&2
     exit 1
   fi
+fi
+# The benchmarks' second load generator (bench/src/api.bench.ts), with GNU time for its CPU time.
+if [ "${1:-}" = "--for-bench" ]; then
+  need_pkg wrk wrk
+  need_pkg time /usr/bin/time
 fi
 for pkg in ${MMIOHUB_EXTRA_PACKAGES:-}; do need_pkg "$pkg" "${pkg%%:*}"; done
 

@@ -8,11 +8,12 @@
 //   npx tsx bench/src/api.bench.ts [--dir /tmp/mmiohub-api-bench] [--duration 15] [--connections 20]
 //       [--small 1000] [--big-size 860M] [--intervals 65536,4096] [--upload-size 1G]
 //       [--only search,events,upload] (events = events-api,events-page) [--no-floor] [--event-intervals 4096] [--api-node-options "--import ..."]
-//       [--api-processes auto|N]
+//       [--api-processes auto|N] [--load-generator autocannon|wrk|both]
 //
 // The first run prepares everything under --dir (a database `mmiohub_api_bench`, blobs, the big
 // trace text): see api-fixtures.ts. Later runs reuse it. Nothing here asserts a time.
 
+import { spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import {
@@ -23,12 +24,14 @@ import {
   fsyncSync,
   openSync,
   readFileSync,
+  rmSync,
   statSync,
+  writeFileSync,
   writeSync,
 } from "node:fs";
 import { rm } from "node:fs/promises";
 import { request } from "node:http";
-import { availableParallelism, loadavg } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import autocannon from "autocannon";
@@ -82,8 +85,36 @@ function cpuTimeMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-/** `connections` clients for `seconds`, each request's path from `nextPath`; exact latencies kept. */
-async function load(
+/** How the API processes shared the work, in % of their CPU time ("51/49"; "-" for one). */
+function splitOf(used: number[]): string {
+  const workers = used.slice(1);
+  const total = Math.max(
+    1,
+    workers.reduce((a, b) => a + b, 0),
+  );
+  return workers.length > 1 ? workers.map((u) => ((100 * u) / total).toFixed(0)).join("/") : "-";
+}
+
+/** The load generators: autocannon (in this process) and, when installed, wrk (a C program). */
+type Generator = "autocannon" | "wrk";
+const HAVE_WRK = spawnSync("wrk", ["--version"]).error === undefined;
+let generators: Generator[] = HAVE_WRK ? ["autocannon", "wrk"] : ["autocannon"];
+
+/** `connections` clients for `seconds`, each request's path from `nextPath`. */
+function load(
+  url: string,
+  nextPath: () => string,
+  connections: number,
+  seconds: number,
+  generator: Generator = generators[0]!,
+): Promise<LoadResult> {
+  return generator === "wrk"
+    ? loadWrk(url, nextPath, connections, seconds)
+    : loadAutocannon(url, nextPath, connections, seconds);
+}
+
+/** autocannon, in this process: exact latencies kept. */
+async function loadAutocannon(
   url: string,
   nextPath: () => string,
   connections: number,
@@ -108,28 +139,12 @@ async function load(
   const result = await instance;
   const used = pids.map((pid, k) => cpuTimeMs(pid) - before[k]!);
   const cpu = used.reduce((a, b) => a + b, 0);
-  // How the API processes (not the primary) shared the work, in % of their CPU time.
-  const workers = used.slice(1);
-  const split =
-    workers.length > 1
-      ? workers
-          .map((u) =>
-            (
-              (100 * u) /
-              Math.max(
-                1,
-                workers.reduce((a, b) => a + b, 0),
-              )
-            ).toFixed(0),
-          )
-          .join("/")
-      : "-";
   const own = process.cpuUsage(ownBefore);
   latencies.sort((a, b) => a - b);
   return {
     cpuMs: pids.length > 0 ? cpu / Math.max(1, latencies.length + non2xx) : Number.NaN,
     clientCpuMs: (own.user + own.system) / 1000 / Math.max(1, latencies.length + non2xx),
-    split,
+    split: splitOf(used),
     requests: latencies.length + non2xx,
     rps: (latencies.length + non2xx) / seconds,
     p50: percentile(latencies, 50),
@@ -142,6 +157,67 @@ async function load(
   };
 }
 
+/**
+ * wrk, one thread, in its own process: the same paths (made here beforehand, requested in turn),
+ * its own latency histogram. It spends about a third of autocannon's CPU per request, which on a
+ * two-CPU machine is CPU the API gets back; its CPU time is read through GNU time.
+ */
+async function loadWrk(
+  url: string,
+  nextPath: () => string,
+  connections: number,
+  seconds: number,
+): Promise<LoadResult> {
+  const file = join(tmpdir(), `mmiohub-wrk-paths-${process.pid}.txt`);
+  writeFileSync(file, `${Array.from({ length: 5000 * seconds }, nextPath).join("\n")}\n`);
+  const primary = apiPids.get(url);
+  const pids = primary === undefined ? [] : withChildren(primary);
+  const before = pids.map(cpuTimeMs);
+  const script = new URL("./wrk-paths.lua", import.meta.url).pathname;
+  const args = ["-t1", `-c${connections}`, `-d${seconds}s`, "--timeout", "10s", "-s", script, url];
+  const child = spawn("/usr/bin/time", ["-f", "cpu %U %S", "wrk", ...args], {
+    env: { ...process.env, WRK_PATHS: file },
+  });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (d: Buffer) => {
+    out += d;
+  });
+  child.stderr.on("data", (d: Buffer) => {
+    err += d;
+  });
+  const [code] = (await once(child, "close")) as [number];
+  rmSync(file, { force: true });
+  const used = pids.map((pid, k) => cpuTimeMs(pid) - before[k]!);
+  const line = out.split("\n").find((l) => l.startsWith("{"));
+  if (code !== 0 || !line) throw new Error(`wrk failed (${code}): ${err || out}`);
+  const w = JSON.parse(line) as {
+    requests: number;
+    durationUs: number;
+    errors: number;
+    non2xx: number;
+    p50: number;
+    p90: number;
+    p99: number;
+    max: number;
+  };
+  const time = /cpu ([\d.]+) ([\d.]+)/.exec(err);
+  const wrkMs = time ? (Number(time[1]) + Number(time[2])) * 1000 : Number.NaN;
+  return {
+    cpuMs: pids.length > 0 ? used.reduce((a, b) => a + b, 0) / Math.max(1, w.requests) : Number.NaN,
+    clientCpuMs: wrkMs / Math.max(1, w.requests),
+    split: splitOf(used),
+    requests: w.requests,
+    rps: w.requests / (w.durationUs / 1e6),
+    p50: w.p50 / 1000,
+    p90: w.p90 / 1000,
+    p99: w.p99 / 1000,
+    max: w.max / 1000,
+    non2xx: w.non2xx,
+    errors: w.errors,
+  };
+}
+
 const ms = (n: number) => n.toFixed(1);
 const mb0 = (n: number) => (Number.isNaN(n) ? "-" : n.toFixed(0));
 function row(label: string, r: LoadResult): string {
@@ -151,6 +227,8 @@ const HEAD =
   "| requests of | count | req/s | p50 ms | p90 ms | p99 ms | max ms | API CPU ms/req | CPU split % | load generator CPU ms/req | non-2xx | errors |\n|---|---|---|---|---|---|---|---|---|---|---|---|";
 
 const pick = <T>(list: readonly T[]): T => list[Math.floor(Math.random() * list.length)]!;
+/** A row's load generator, named when more than one runs. */
+const tag = (g: Generator) => (generators.length > 1 ? ` [${g}]` : "");
 
 /** Search URLs people would share: each filter, some combined, facets always computed. */
 async function searchMix(databaseUrl: string): Promise<Record<string, string[]>> {
@@ -442,6 +520,13 @@ async function main(argv: string[]): Promise<void> {
   // (given on its command line: NODE_OPTIONS refuses --cpu-prof).
   const nodeArgs = arg("--api-node-options")?.split(" ").filter(Boolean) ?? [];
   const processes = arg("--api-processes") ?? "auto";
+  // --load-generator autocannon|wrk|both (default: both when wrk is installed)
+  const chosen = arg("--load-generator");
+  if (chosen === "autocannon" || chosen === "wrk") generators = [chosen];
+  if ((chosen === "wrk" || chosen === "both") && !HAVE_WRK)
+    throw new Error("wrk is not installed: bash scripts/ensure-system.sh --for-bench installs it");
+  if (!HAVE_WRK)
+    console.log("wrk not installed (bash scripts/ensure-system.sh --for-bench): autocannon rows only");
   const api = await startApiProcess(paths, { API_PROCESSES: processes }, nodeArgs);
   apiPids.set(api.url, api.pid);
   await allProcesses(api.pid, processes);
@@ -465,12 +550,13 @@ async function main(argv: string[]): Promise<void> {
       const all = Object.values(mix).flat();
       const searches = async (url: string, label: string) => {
         await load(url, () => pick(all), connections, 3);
-        console.log(
-          row(
-            `search mix (${all.length} URLs)${label}`,
-            await load(url, () => pick(all), connections, duration),
-          ),
-        );
+        for (const g of generators)
+          console.log(
+            row(
+              `search mix (${all.length} URLs)${label}${tag(g)}`,
+              await load(url, () => pick(all), connections, duration, g),
+            ),
+          );
         for (const [kind, urls] of Object.entries(mix))
           console.log(
             row(
@@ -501,20 +587,22 @@ async function main(argv: string[]): Promise<void> {
           return `/t/${b.traceId}/e/${from}-${from + 499}`;
         };
         await load(api.url, eventsApi ? apiPage : webPage, connections, 2);
-        if (eventsApi)
-          console.log(
-            row(
-              `events API, 500 at random (interval ${b.checkpointInterval})`,
-              await load(api.url, apiPage, connections, duration),
-            ),
-          );
-        if (eventsPage)
-          console.log(
-            row(
-              `sequence page, 500 at random (interval ${b.checkpointInterval})`,
-              await load(api.url, webPage, connections, duration),
-            ),
-          );
+        for (const g of generators) {
+          if (eventsApi)
+            console.log(
+              row(
+                `events API, 500 at random (interval ${b.checkpointInterval})${tag(g)}`,
+                await load(api.url, apiPage, connections, duration, g),
+              ),
+            );
+          if (eventsPage)
+            console.log(
+              row(
+                `sequence page, 500 at random (interval ${b.checkpointInterval})${tag(g)}`,
+                await load(api.url, webPage, connections, duration, g),
+              ),
+            );
+        }
       }
     }
     if (only.has("upload")) {

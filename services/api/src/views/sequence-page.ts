@@ -46,7 +46,8 @@ for (const c of "&<>\"'`") {
  */
 export class SequenceRows implements RowSink {
   private readonly out = takeScratch();
-  private readonly traceId: string;
+  /** `"><td class="n"><a href="/t/<trace>/e/`: the same bytes in every row */
+  private readonly link: Buffer;
   count = 0;
 
   /** `from`..`to`: the linked range, highlighted. */
@@ -55,28 +56,32 @@ export class SequenceRows implements RowSink {
     private readonly from: number,
     private readonly to: number,
   ) {
-    this.traceId = escapeHtml(traceId);
+    this.link = Buffer.from(`"><td class="n"><a href="/t/${escapeHtml(traceId)}/e/`);
   }
 
   row(b: TraceBatch, i: number, text: Buffer, start: number, end: number): void {
     const o = this.out;
     const n = b.start + i;
     this.count++;
-    o.reserve(256);
+    o.reserve(256 + this.link.length);
     o.ascii('<tr id="e');
+    // The event's number, written once and copied to its two other places.
+    const digits = o.pos;
     o.dec(n);
+    const width = o.pos - digits;
     o.ascii('" class="ev kind-');
     o.ascii(EVENT_KIND_NAMES[b.kind[i]!] ?? "INVALID");
     if (n >= this.from && n <= this.to) o.ascii(" linked");
-    o.ascii('"><td class="n"><a href="/t/');
-    o.utf8(this.traceId);
-    o.reserve(96);
-    o.ascii("/e/");
-    o.dec(n);
+    o.pos += this.link.copy(o.buf, o.pos);
+    const buf = o.buf;
+    buf.copyWithin(o.pos, digits, digits + width);
+    o.pos += width;
     o.byte(0x2d);
-    o.dec(n);
+    buf.copyWithin(o.pos, digits, digits + width);
+    o.pos += width;
     o.ascii('">');
-    o.dec(n);
+    buf.copyWithin(o.pos, digits, digits + width);
+    o.pos += width;
     o.ascii('</a></td><td class="text">');
     if (start === end) {
       // Not annotated: the kernel line.
@@ -134,17 +139,30 @@ export class SequenceRows implements RowSink {
  * which no escaped text contains (escapeHtml shows it as U+2400).
  */
 const ROWS_MARK = "\u0000rows\u0000";
+/** Stands for the "jump to marker" list the same way (its bytes are cached: jumpList). */
+const JUMP_MARK = "\u0000jump\u0000";
 
 /**
- * The sequence page as bytes: its markup around the rows' bytes, which are not turned into a string
- * and back (150 KB and more: as a string, measuring and encoding it for the response cost more
- * than writing it).
+ * The sequence page as bytes: its markup around the rows' bytes and the jump list's, which are not
+ * turned into a string and back (150 KB and more for the rows, tens of KB for the markers of a long
+ * trace: as strings, measuring and encoding them for the response cost more than writing them).
  */
 export function sequencePageParts(v: SequenceView): Buffer[] {
-  const page = sequencePage(v, raw(ROWS_MARK)).value;
-  const at = page.indexOf(ROWS_MARK);
-  if (at < 0) return [Buffer.from(page)];
-  return [Buffer.from(page.slice(0, at)), v.rows.bytes(), Buffer.from(page.slice(at + ROWS_MARK.length))];
+  const page = sequencePage(v, raw(ROWS_MARK), raw(JUMP_MARK)).value;
+  const jump = jumpList(v.trace, v.to - v.from + 1, v.filterQuery);
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (;;) {
+    const rows = page.indexOf(ROWS_MARK, at);
+    const list = page.indexOf(JUMP_MARK, at);
+    const next = rows < 0 ? list : list < 0 ? rows : Math.min(rows, list);
+    if (next < 0) break;
+    parts.push(Buffer.from(page.slice(at, next)));
+    parts.push(next === rows ? v.rows.bytes() : jump);
+    at = next + (next === rows ? ROWS_MARK : JUMP_MARK).length;
+  }
+  parts.push(Buffer.from(page.slice(at)));
+  return parts;
 }
 
 /**
@@ -152,8 +170,8 @@ export function sequencePageParts(v: SequenceView): Buffer[] {
  * phases are hundreds of markers for a long trace, the same on every page of it. The read cache
  * hands out the same trace object until the trace changes, so the WeakMap forgets with it.
  */
-const jumpLists = new WeakMap<PublicTrace, Map<string, Html>>();
-function jumpList(t: PublicTrace, len: number, q: string): Html {
+const jumpLists = new WeakMap<PublicTrace, Map<string, Buffer>>();
+function jumpList(t: PublicTrace, len: number, q: string): Buffer {
   let byKey = jumpLists.get(t);
   if (!byKey) {
     byKey = new Map();
@@ -163,20 +181,25 @@ function jumpList(t: PublicTrace, len: number, q: string): Html {
   let list = byKey.get(key);
   if (!list) {
     const ph = phases(t);
-    list = ph.length
-      ? html`<details class="jump"><summary>Jump to marker</summary><ol>${ph.map(
-          (p) =>
-            html`<li><a href="/t/${t.id}/e/${p.from}-${Math.min(p.to, p.from + len - 1)}${q}">${p.kind === "lost" ? `Lost ${p.lost} events` : p.text}</a> <span class="meta">event ${p.from}</span></li>`,
-        )}</ol></details>`
-      : html``;
+    list = Buffer.from(
+      ph.length
+        ? html`<details class="jump"><summary>Jump to marker</summary><ol>${ph.map(
+            (p) =>
+              html`<li><a href="/t/${t.id}/e/${p.from}-${Math.min(p.to, p.from + len - 1)}${q}">${p.kind === "lost" ? `Lost ${p.lost} events` : p.text}</a> <span class="meta">event ${p.from}</span></li>`,
+          )}</ol></details>`.value
+        : "",
+    );
     if (byKey.size >= 8) byKey.delete(byKey.keys().next().value!);
     byKey.set(key, list);
   }
   return list;
 }
 
-/** The sequence page; `rows` stands for the rows' markup (sent as bytes apart: sequencePageParts). */
-function sequencePage(v: SequenceView, rows: Html): Html {
+/**
+ * The sequence page; `rows` and `jump` stand for the rows' markup and the jump list (sent as bytes
+ * apart: sequencePageParts).
+ */
+function sequencePage(v: SequenceView, rows: Html, jump: Html): Html {
   const t = v.trace;
   const len = v.to - v.from + 1;
   const q = v.filterQuery;
@@ -203,7 +226,7 @@ ${identity(t)}
   <button type="submit">Filter</button>
   ${q ? html`<a href="/t/${t.id}/e/${v.from}-${v.to}">clear</a>` : ""}
 </form>
-${jumpList(t, len, q)}
+${jump}
 <p class="rnndb-line">Annotated with register database <code class="rnndb">${v.rnndbVersion ?? "none configured"}</code>. Highlighted: the linked events.</p>
 ${
   v.rows.count === 0

@@ -70,6 +70,9 @@ describe("pages", () => {
     const marker = hostile.summary.markers.find((m) => m.text.startsWith("<script>"))!;
     const seq = await page(`/t/${hostile.traceId}/e/${marker.eventIndex}-${marker.eventIndex}`);
     expect(seq.body).toContain("MARK 101.000000 &lt;script&gt;alert(&quot;marker&quot;)&lt;/script&gt;");
+    // In the jump list too.
+    expect(seq.body).toContain("&lt;script&gt;alert(&quot;marker&quot;)&lt;/script&gt;</a>");
+    expect(seq.body).not.toContain('<script>alert("marker")');
     const dl = await page(`/api/v1/traces/${hostile.traceId}/archive`);
     expect(dl.headers["content-disposition"]).toBe(
       `attachment; filename="_b_evil__b__.mmiotrace"; filename*=UTF-8''%3Cb%3Eevil%3C%2Fb%3E%22.mmiotrace`,
@@ -86,6 +89,11 @@ describe("pages", () => {
     );
     expect(res.body).toContain(`href="/t/${trace.traceId}/e/4990-4999"`);
     expect(res.body).toContain(`href="/t/${trace.traceId}/e/5010-5019"`);
+    // Each row links to itself; the jump list links each marker's phase, a page long.
+    expect(res.body).toContain(`<a href="/t/${trace.traceId}/e/5003-5003">5003</a>`);
+    const mark = trace.summary.markers[1]!.eventIndex;
+    expect(res.body).toContain('<details class="jump"><summary>Jump to marker</summary>');
+    expect(res.body).toContain(`<li><a href="/t/${trace.traceId}/e/${mark}-${mark + 9}">`);
     expect(res.body).toMatch(/\[0\] \d+\.\d+ MMIO32 [RW] 0x001700 0x[0-9a-f]{8} PBUS\.HOST_MEM\.PMEM/);
     expect(res.body).toContain(`value="${api.config.PUBLIC_URL}/t/${trace.traceId}/e/5000-5009"`);
     const filtered = await page(`/t/${trace.traceId}/e/5000-5099?register=0x001700&access=w`);

@@ -50,14 +50,6 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
   if (feed) {
     await feed.start();
     app.addHook("onClose", () => feed.close());
-    // Our own writes are forgotten at once; the notification of them follows a moment later.
-    app.addHook("onSend", (request, reply, payload, done) => {
-      // (Uploads change nothing cached until ingest, whose rows notify: their chunks do not count.)
-      const upload = request.url.startsWith("/api/v1/uploads") || request.url === "/api/v1/submissions";
-      if (request.method !== "GET" && request.method !== "HEAD" && reply.statusCode < 400 && !upload)
-        feed.touch();
-      done(null, payload);
-    });
   }
   registerErrorHandler(app);
   registerAuth(app);

@@ -71,7 +71,7 @@ export async function maintainPageRoutes(app: FastifyInstance): Promise<void> {
     const token = request.body?.token;
     const s = await owned(request.params.id, token);
     if (request.body?.action === "withdraw") {
-      await withdrawSubmission(prisma, s.id);
+      await withdrawSubmission({ db: prisma, reads: app.reads }, s.id);
       return send(reply, managePage({ ...s, withdrawnAt: new Date() }, token!, "Withdrawn."));
     }
     // The API's rules (64 KiB, no NUL): refused with the reason, never cut short silently.
@@ -79,7 +79,9 @@ export async function maintainPageRoutes(app: FastifyInstance): Promise<void> {
     if (!checked.success)
       throw new AppError("METADATA_INVALID", `description: ${checked.error.issues[0]?.message}`);
     const description = checked.data ?? "";
-    await updateSubmission(prisma, s.id, { description: description === "" ? null : description });
+    await updateSubmission({ db: prisma, reads: app.reads }, s.id, {
+      description: description === "" ? null : description,
+    });
     return send(reply, managePage({ ...s, description }, token!, "Description saved."));
   });
 
@@ -90,10 +92,10 @@ export async function maintainPageRoutes(app: FastifyInstance): Promise<void> {
     const exists = await prisma.submission.count({ where: { id } });
     if (!exists) throw new AppError("NOT_FOUND", `no submission ${id}`);
     const action = request.body?.action;
-    if (action === "reprocess") await reprocessSubmission(prisma, queue, id);
+    if (action === "reprocess") await reprocessSubmission({ db: prisma, reads: app.reads }, queue, id);
     else if (action === "hide" || action === "unhide")
-      await updateSubmission(prisma, id, { hidden: action === "hide" });
-    else if (action === "withdraw") await withdrawSubmission(prisma, id);
+      await updateSubmission({ db: prisma, reads: app.reads }, id, { hidden: action === "hide" });
+    else if (action === "withdraw") await withdrawSubmission({ db: prisma, reads: app.reads }, id);
     else throw new AppError("BAD_REQUEST", "action: one of reprocess, hide, unhide, withdraw");
     request.log.info({ submissionId: id, action }, "maintainer action");
     return reply.redirect(localPath(request.body?.back, `/s/${id}`), 303);

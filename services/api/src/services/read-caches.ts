@@ -24,6 +24,15 @@ export class ReadCaches {
     this.registers = new ReadCache(feed, Math.ceil(entries / 4));
   }
 
+  /**
+   * This process just committed a change to what they hold (a submission's description,
+   * visibility, withdrawal, status): forgotten at once, without waiting for the database's
+   * notification of it (which other processes go by).
+   */
+  changed(): void {
+    this.feed?.touch();
+  }
+
   searchTraces(filters: SearchFilters, options: SearchOptions = {}): Promise<SearchResult> {
     const key = JSON.stringify([
       filters,

@@ -110,7 +110,7 @@ export const submissionRoutes: FastifyPluginAsyncZod = async (app) => {
       if (request.body.hidden !== undefined && !isMaintainer(request.auth)) {
         throw new AppError("FORBIDDEN", "only maintainers hide or unhide submissions");
       }
-      await updateSubmission(prisma, s.id, request.body);
+      await updateSubmission({ db: prisma, reads: app.reads }, s.id, request.body);
       request.log.info(
         { submissionId: s.id, access, fields: Object.keys(request.body) },
         "submission edited",
@@ -134,7 +134,7 @@ export const submissionRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       const s = await load(request.params.id);
       const access = requireManage(request.auth, s);
-      await withdrawSubmission(prisma, s.id);
+      await withdrawSubmission({ db: prisma, reads: app.reads }, s.id);
       request.log.info({ submissionId: s.id, access }, "submission withdrawn");
       return toView(await load(s.id), access, urlOf);
     },
@@ -159,7 +159,7 @@ export const submissionRoutes: FastifyPluginAsyncZod = async (app) => {
       if (!isMaintainer(request.auth))
         throw new AppError("FORBIDDEN", "only maintainers reprocess submissions");
       const s = await load(request.params.id);
-      await reprocessSubmission(prisma, queue, s.id);
+      await reprocessSubmission({ db: prisma, reads: app.reads }, queue, s.id);
       request.log.info({ submissionId: s.id }, "reprocess requested");
       return reply.status(202).send(toView(await load(s.id), "maintainer", urlOf));
     },

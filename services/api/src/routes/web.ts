@@ -18,6 +18,7 @@ export async function webRoutes(app: FastifyInstance): Promise<void> {
   // The register database is optional: without it events are served unannotated by name.
   const rnndbDir = (config as { MMIOHUB_RNNDB?: string }).MMIOHUB_RNNDB ?? process.env.MMIOHUB_RNNDB;
   const events = new EventService(storage, rnndbDir);
+  app.addHook("onClose", () => events.close());
   registerHelmet(app);
   await app.register(staticRoutes);
   await app.register(traceEventRoutes, { events });

@@ -42,6 +42,19 @@ const KEEP_TEXT = 1 << 14;
  */
 const CACHE_STATE_AFTER = 8192;
 
+/**
+ * `gen` (which closes `src` when it ends), closing `src` also when it is ended before it started (an
+ * answer cut before its first byte): a generator's own `finally` runs only once it has started.
+ */
+function closesSource<T>(src: BatchSource, gen: AsyncGenerator<T>): AsyncGenerator<T> {
+  const end = gen.return.bind(gen);
+  gen.return = (value) => {
+    src.close();
+    return end(value);
+  };
+  return gen;
+}
+
 /** Where a trace's events are: its event store when built, else the archive's text. */
 export interface TraceRef extends TraceTextRef {
   eventStoreKey?: string | null;
@@ -179,10 +192,16 @@ export class EventService {
     return { count, next: null };
   }
 
+  /** Closes the event stores' blobs (the app's close, after its requests). */
+  close(): Promise<void> {
+    return this.stores.close();
+  }
+
   /** Events `from..to` as a kernel-format log of their own (VERSION, PCIDEV and live MAP lines first). */
   async log(ref: TraceRef, from: number, to: number): Promise<AsyncGenerator<string>> {
     // Opened before the answer starts, so a missing or unreadable trace is an error status.
-    return this.logOf(await this.source(ref), from, to);
+    const src = await this.source(ref);
+    return closesSource(src, this.logOf(src, from, to));
   }
 
   private async *logOf(src: BatchSource, from: number, to: number): AsyncGenerator<string> {
@@ -222,7 +241,8 @@ export class EventService {
 
   /** Events `from..to` annotated, in demmio's text format. */
   async annotated(ref: TraceRef, from: number, to: number): Promise<AsyncGenerator<string>> {
-    return this.annotatedOf(await this.source(ref), from, to);
+    const src = await this.source(ref);
+    return closesSource(src, this.annotatedOf(src, from, to));
   }
 
   private async *annotatedOf(src: BatchSource, from: number, to: number): AsyncGenerator<string> {

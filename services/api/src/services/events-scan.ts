@@ -21,7 +21,7 @@ export interface BatchSource {
   checkpoint(n: number): Promise<{ eventIndex: number; state: unknown } | null>;
   /** The first event at or after a time (µs), when the source can find it without a scan. */
   findTime?(timeUs: number): Promise<number>;
-  /** Ends the source (closes the stream of a text source). */
+  /** Ends the source (closes the stream of a text source, gives an event store back); once or more. */
   close(): void;
 }
 

@@ -7,60 +7,105 @@ import type { BatchSource } from "./events-scan";
 export const CHECKPOINT_FORMAT = "annotate/AnnotatorState@1";
 const READ_EVENTS = 4096;
 const OPEN_STORES = 32;
-const CLOSE_AFTER_MS = 60_000;
 
 interface WorkerApp {
   devices?: PciDevice[];
+}
+
+interface OpenStore {
+  store: EventStore<WorkerApp>;
+  reader: BlobReader;
+  /** sources reading it now */
+  users: number;
+  /** out of the cache: its blob is closed once the last source is done */
+  evicted: boolean;
+}
+
+/** A store opened for one source, given back (`release`) when the source is done with it. */
+export interface StoreLease {
+  store: EventStore<WorkerApp>;
+  release(): void;
 }
 
 /**
  * Opened event stores, by blob key: opening reads the trailer, meta and directory, and each store
  * caches its last decoded blocks, so paging through a trace reuses both. Each keeps its blob open
  * (a BlobReader: positional reads, no open and stream per block or checkpoint). Bounded, oldest
- * out; an evicted store's blob is closed a while later, after the requests still reading it.
+ * out; an evicted store's blob is closed as soon as no source reads it any more, and every blob
+ * when the cache is closed (the app's close, after its requests).
  */
 export class EventStoreCache {
-  private readonly open = new Map<string, Promise<{ store: EventStore<WorkerApp>; reader: BlobReader }>>();
+  private readonly open = new Map<string, Promise<OpenStore>>();
 
-  constructor(private readonly storage: BlobStore) {}
+  constructor(
+    private readonly storage: BlobStore,
+    private readonly max = OPEN_STORES,
+  ) {}
 
-  async get(key: string): Promise<EventStore<WorkerApp>> {
+  async get(key: string): Promise<StoreLease> {
     let entry = this.open.get(key);
     if (entry) {
       this.open.delete(key);
       this.open.set(key, entry);
-      return (await entry).store;
-    }
-    entry = (async () => {
-      const reader = await this.storage.openReader(key).catch((err) => {
-        if (err instanceof BlobNotFoundError) throw new Error(`event store ${key} is missing from storage`);
-        throw err;
-      });
-      try {
-        return {
-          store: await openEventStore<WorkerApp>(
-            (start, end, scratch) => reader.read(start, end, scratch),
-            reader.size,
-          ),
-          reader,
-        };
-      } catch (err) {
-        await reader.close().catch(() => {});
-        throw err;
+    } else {
+      entry = this.load(key);
+      entry.catch(() => this.open.delete(key));
+      this.open.set(key, entry);
+      if (this.open.size > this.max) {
+        const oldest = this.open.keys().next().value!;
+        const evicted = this.open.get(oldest)!;
+        this.open.delete(oldest);
+        evicted.then(
+          (o) => {
+            o.evicted = true;
+            if (o.users === 0) void o.reader.close().catch(() => {});
+          },
+          () => {},
+        );
       }
-    })();
-    entry.catch(() => this.open.delete(key));
-    this.open.set(key, entry);
-    if (this.open.size > OPEN_STORES) {
-      const oldest = this.open.keys().next().value!;
-      const evicted = this.open.get(oldest)!;
-      this.open.delete(oldest);
-      evicted.then(
-        ({ reader }) => setTimeout(() => void reader.close().catch(() => {}), CLOSE_AFTER_MS).unref(),
+    }
+    const o = await entry;
+    o.users++;
+    let released = false;
+    return {
+      store: o.store,
+      release: () => {
+        if (released) return;
+        released = true;
+        if (--o.users === 0 && o.evicted) void o.reader.close().catch(() => {});
+      },
+    };
+  }
+
+  /** Closes every blob (the stores still cached and those evicted while being read). */
+  async close(): Promise<void> {
+    const all = [...this.open.values()];
+    this.open.clear();
+    for (const entry of all)
+      await entry.then(
+        (o) => {
+          o.evicted = true;
+          return o.reader.close().catch(() => {});
+        },
         () => {},
       );
+  }
+
+  private async load(key: string): Promise<OpenStore> {
+    const reader = await this.storage.openReader(key).catch((err) => {
+      if (err instanceof BlobNotFoundError) throw new Error(`event store ${key} is missing from storage`);
+      throw err;
+    });
+    try {
+      const store = await openEventStore<WorkerApp>(
+        (start, end, scratch) => reader.read(start, end, scratch),
+        reader.size,
+      );
+      return { store, reader, users: 0, evicted: false };
+    } catch (err) {
+      await reader.close().catch(() => {});
+      throw err;
     }
-    return (await entry).store;
   }
 }
 
@@ -75,7 +120,7 @@ const buffers = new Map<number, BlockColumns[]>();
  * batches share one buffer: each is valid until the next is asked for (every reader here is done
  * with a batch before it asks for the next).
  */
-export function storeBatchSource(store: EventStore<WorkerApp>): BatchSource {
+export function storeBatchSource({ store, release }: StoreLease): BatchSource {
   const devices = store.meta.app?.devices ?? [];
   const capacity = store.meta.blockEvents || READ_EVENTS;
   const pool = buffers.get(capacity) ?? [];
@@ -86,6 +131,7 @@ export function storeBatchSource(store: EventStore<WorkerApp>): BatchSource {
     close: () => {
       if (buffer && pool.length < 16) pool.push(buffer);
       buffer = undefined;
+      release();
     },
     findTime: (timeUs) => store.findTime(timeUs),
     async checkpoint(n) {

@@ -6,7 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createScriptedUi } from "../../capture-agent/src/ui";
 // The capture agent's own tus client: the contract it was written against is the one served here.
 import { tusUpload } from "../../capture-agent/src/upload/tus-upload";
-import { freePort, SHARED, type startApi, startApiAndWorker, type startWorker, waitFor } from "./helpers";
+import {
+  freePort,
+  SHARED,
+  type startApi,
+  startApiAndWorker,
+  type startWorker,
+  waitProcessed,
+} from "./helpers";
 import { sha256 } from "./tus";
 
 // Upload with the agent's resumable client -> the real worker ingests -> search finds the trace by
@@ -54,11 +61,8 @@ describe("capture agent upload -> worker -> search", () => {
     expect(link.id).toMatch(/^[a-z2-9]{12}$/);
     expect(link.url).toBe(`${api.config.PUBLIC_URL}/s/${link.id}`);
 
-    const done = await waitFor(
-      async () => {
-        const s = (await api.app.inject({ method: "GET", url: `/api/v1/submissions/${link.id}` })).json();
-        return s.status === "done" || s.status === "failed" ? s : undefined;
-      },
+    const done = await waitProcessed(
+      async () => (await api.app.inject({ method: "GET", url: `/api/v1/submissions/${link.id}` })).json(),
       // Generous: the worker process compiles TypeScript at start, slow on a loaded 2-core machine.
       120_000,
       () => `ingest of ${link.id} (worker output: ${worker.output().slice(-2000)})`,

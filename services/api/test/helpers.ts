@@ -3,11 +3,12 @@ import { mkdtemp } from "node:fs/promises";
 import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createPrisma, freshDatabase } from "@mmiohub/db";
+import { createPrisma, freshDatabase, type PrismaClient } from "@mmiohub/db";
 import { createQueue, redisConnection } from "@mmiohub/jobs";
 import { LocalBlobStore } from "@mmiohub/storage";
 import { buildApp } from "../src/app";
 import { loadApiEnv } from "../src/env";
+import { createApiToken, revokeApiToken } from "../src/services/auth-tokens";
 
 export const REPO = new URL("../../../", import.meta.url).pathname;
 export const SHARED = process.env.MMIOHUB_SHARED ?? join(REPO, "../shared");
@@ -134,6 +135,42 @@ export async function waitFor<T>(
       throw new Error(`timed out waiting for ${typeof what === "function" ? what() : what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** Polls `read` (a submission, as a row or an answer) until its ingest has ended, done or failed. */
+export function waitProcessed<T extends { status: string }>(
+  read: () => Promise<T>,
+  timeoutMs: number,
+  what: string | (() => string),
+): Promise<T> {
+  return waitFor(
+    async () => {
+      const s = await read();
+      return s.status === "done" || s.status === "failed" ? s : undefined;
+    },
+    timeoutMs,
+    what,
+  );
+}
+
+/**
+ * API tokens by name for permission tests: one per entry (an `expired` one expired a minute ago),
+ * plus `revoked` (a maintainer's, revoked) and `bad` (no such token).
+ */
+export async function testTokens(
+  prisma: PrismaClient,
+  made: Record<string, { role: "contributor" | "maintainer"; expired?: boolean }>,
+): Promise<Record<string, string>> {
+  const tok: Record<string, string> = {};
+  for (const [name, { role, expired }] of Object.entries(made))
+    tok[name] = (
+      await createApiToken(prisma, { name, role, expiresAt: expired ? new Date(Date.now() - 60_000) : null })
+    ).token;
+  const revoked = await createApiToken(prisma, { name: "gone", role: "maintainer" });
+  await revokeApiToken(prisma, revoked.id);
+  tok.revoked = revoked.token;
+  tok.bad = "mmh_this-token-does-not-exist";
+  return tok;
 }
 
 /** A loopback port free right now, so a server's PUBLIC_URL (the links it hands out) names the real one. */

@@ -4,7 +4,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { InjectOptions } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { multipart, SHARED, startApi, startWorker, stopProcess, waitFor } from "./helpers";
+import { multipart, SHARED, startApi, startWorker, stopProcess, waitProcessed } from "./helpers";
 import { privateDatabase } from "./private-database";
 import { metadataHeader, sha256, TUS } from "./tus";
 
@@ -309,14 +309,12 @@ describe("metadata that lies about the card", () => {
       QUEUE_PREFIX: api.prefix,
     });
     try {
-      const s = await waitFor(
-        async () => {
-          const r = await api.prisma.submission.findUniqueOrThrow({
+      const s = await waitProcessed(
+        () =>
+          api.prisma.submission.findUniqueOrThrow({
             where: { id },
             include: { traces: { include: { cards: true } } },
-          });
-          return r.status === "done" || r.status === "failed" ? r : undefined;
-        },
+          }),
         60_000,
         () => `the worker to process it (${worker.output().slice(-1000)})`,
       );

@@ -5,7 +5,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiToken } from "../src/services/auth-tokens";
-import { SHARED, type startApi, startApiAndWorker, type startWorker, waitFor } from "./helpers";
+import {
+  SHARED,
+  type startApi,
+  startApiAndWorker,
+  type startWorker,
+  waitFor,
+  waitProcessed,
+} from "./helpers";
 import { patch, pathOf, sha256, TUS } from "./tus";
 
 // Hostile text through every field a user sets — the upload form and its metadata, the tus
@@ -374,11 +381,8 @@ describe("text inside the archive: markers and member names", () => {
     });
     expect(res.statusCode, res.body).toBe(202);
     const { id } = res.json() as { id: string };
-    const row = await waitFor(
-      async () => {
-        const r = await api.prisma.submission.findUniqueOrThrow({ where: { id }, include: { traces: true } });
-        return r.status === "done" || r.status === "failed" ? r : undefined;
-      },
+    const row = await waitProcessed(
+      () => api.prisma.submission.findUniqueOrThrow({ where: { id }, include: { traces: true } }),
       60_000,
       "the hostile archive to be processed",
     );
@@ -442,11 +446,8 @@ describe("a file name cut for the download header", () => {
     });
     expect(res.statusCode, res.body).toBe(202);
     const { id } = res.json() as { id: string };
-    const row = await waitFor(
-      async () => {
-        const r = await api.prisma.submission.findUniqueOrThrow({ where: { id }, include: { traces: true } });
-        return r.status === "done" || r.status === "failed" ? r : undefined;
-      },
+    const row = await waitProcessed(
+      () => api.prisma.submission.findUniqueOrThrow({ where: { id }, include: { traces: true } }),
       60_000,
       "the upload to be processed",
     );

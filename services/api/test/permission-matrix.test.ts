@@ -1,8 +1,7 @@
 import type { InjectOptions } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApiToken, revokeApiToken } from "../src/services/auth-tokens";
 import { SESSION_COOKIE } from "../src/services/pages-session";
-import { multipart, startApi } from "./helpers";
+import { multipart, startApi, testTokens } from "./helpers";
 import { createUpload, metadataHeader, pathOf, payload, sha256, TUS } from "./tus";
 import { generatedTrace, type StoredTrace, storeTrace } from "./web-fixtures";
 
@@ -286,16 +285,15 @@ function registeredRoutes(tree: string): string[] {
 
 beforeAll(async () => {
   api = await startApi();
-  const make = async (name: string, role: "contributor" | "maintainer", expiresAt: Date | null = null) =>
-    (tok[name] = (await createApiToken(api.prisma, { name, role, expiresAt })).token);
-  await make("alice", "contributor");
-  await make("bob", "contributor");
-  await make("maintainer", "maintainer");
-  await make("expired", "maintainer", new Date(Date.now() - 60_000));
-  const revoked = await createApiToken(api.prisma, { name: "gone", role: "maintainer" });
-  await revokeApiToken(api.prisma, revoked.id);
-  tok.revoked = revoked.token;
-  tok.bad = "mmh_this-token-does-not-exist";
+  Object.assign(
+    tok,
+    await testTokens(api.prisma, {
+      alice: { role: "contributor" },
+      bob: { role: "contributor" },
+      maintainer: { role: "maintainer" },
+      expired: { role: "maintainer", expired: true },
+    }),
+  );
   trace = await storeTrace(api, generatedTrace(50), { eventStore: true });
 });
 afterAll(async () => api?.close());

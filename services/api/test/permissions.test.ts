@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApiToken, revokeApiToken } from "../src/services/auth-tokens";
-import { multipart, startApi } from "./helpers";
+import { multipart, startApi, testTokens } from "./helpers";
 import { GK107, seedTrace } from "./seed";
 import { createUpload, head, pathOf, payload } from "./tus";
 
@@ -43,16 +42,15 @@ async function upload(headers: Record<string, string> = {}) {
 
 beforeAll(async () => {
   api = await startApi();
-  const make = async (name: string, role: "contributor" | "maintainer", expiresAt: Date | null = null) =>
-    (tok[name] = (await createApiToken(api.prisma, { name, role, expiresAt })).token);
-  await make("alice", "contributor");
-  await make("bob", "contributor");
-  await make("maint", "maintainer");
-  await make("expired", "contributor", new Date(Date.now() - 60_000));
-  const revoked = await createApiToken(api.prisma, { name: "gone", role: "maintainer" });
-  await revokeApiToken(api.prisma, revoked.id);
-  tok.revoked = revoked.token;
-  tok.bad = "mmh_this-token-does-not-exist";
+  Object.assign(
+    tok,
+    await testTokens(api.prisma, {
+      alice: { role: "contributor" },
+      bob: { role: "contributor" },
+      maint: { role: "maintainer" },
+      expired: { role: "contributor", expired: true },
+    }),
+  );
   owned = (await upload(bearer("alice"))).id;
   anon = await upload();
 });

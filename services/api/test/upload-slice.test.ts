@@ -3,7 +3,14 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { multipart, SHARED, type startApi, startApiAndWorker, type startWorker, waitFor } from "./helpers";
+import {
+  multipart,
+  SHARED,
+  type startApi,
+  startApiAndWorker,
+  type startWorker,
+  waitProcessed,
+} from "./helpers";
 
 // The first vertical slice end to end: upload through the API, the real worker process ingests it,
 // the status endpoint shows the counts.
@@ -44,11 +51,8 @@ describe("upload -> worker -> status", () => {
       manageUrl: `${api.config.PUBLIC_URL}/s/${body.id}/manage?token=${body.manageToken}`,
     });
 
-    const done = await waitFor(
-      async () => {
-        const s = await statusOf(body.id);
-        return s.status === "done" || s.status === "failed" ? s : undefined;
-      },
+    const done = await waitProcessed(
+      () => statusOf(body.id),
       // Generous: the worker process compiles TypeScript at start, slow on a loaded 2-core machine.
       120_000,
       () => `submission ${body.id} to finish (worker output: ${worker.output().slice(-2000)})`,

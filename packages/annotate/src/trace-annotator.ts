@@ -6,7 +6,7 @@ import {
   type PciDevice,
   type TraceBatch,
 } from "@mmiohub/trace";
-import { newAccess } from "./access";
+import { type Access, newAccess } from "./access";
 import { Annotator } from "./annotator";
 import type { CardSpec } from "./card";
 import { DemmioWriter, type DemmioWriterOptions } from "./demmio-writer";
@@ -61,7 +61,6 @@ export class TraceAnnotator {
   /** Annotates rows `from` (inclusive) to `to` (exclusive) of a batch. */
   batch(batch: TraceBatch, devices: readonly PciDevice[], from = 0, to = batch.length): void {
     const w = this.writer;
-    const acc = this.acc;
     for (let i = from; i < to; i++) {
       const kind = batch.kind[i]!;
       if (kind === EventKind.READ || kind === EventKind.WRITE) {
@@ -72,16 +71,7 @@ export class TraceAnnotator {
           w.raw(formatEvent(batch, i));
           continue;
         }
-        acc.card = card;
-        acc.sec = batch.sec[i]!;
-        acc.usec = batch.usec[i]!;
-        acc.width = batch.width[i]!;
-        acc.write = kind === EventKind.WRITE;
-        acc.bar = batch.bar[i]!;
-        acc.offset = batch.offsetHi[i]! * 0x100000000 + batch.offsetLo[i]!;
-        acc.valueLo = batch.valueLo[i]!;
-        acc.valueHi = batch.valueHi[i]!;
-        this.annotator!.access(acc);
+        this.annotator!.access(this.accessOf(batch, i, card, kind === EventKind.WRITE));
       } else {
         w.raw(formatEvent(batch, i));
         if (kind === EventKind.LOST || kind === EventKind.CPU_LOST) w.lost(batch.valueLo[i]!);
@@ -94,7 +84,6 @@ export class TraceAnnotator {
    * `batch` followed by a discarded `writer.take()` leaves behind, at a fraction of its cost.
    */
   skip(batch: TraceBatch, devices: readonly PciDevice[], from = 0, to = batch.length): void {
-    const acc = this.acc;
     const { kind, device } = batch;
     for (let i = from; i < to; i++) {
       const k = kind[i]!;
@@ -103,17 +92,23 @@ export class TraceAnnotator {
       const dev = device[i]!;
       const card = dev >= 0 ? this.cardOf[dev]! : -1;
       if (card < 0) continue;
-      acc.card = card;
-      acc.sec = batch.sec[i]!;
-      acc.usec = batch.usec[i]!;
-      acc.width = batch.width[i]!;
-      acc.write = k === EventKind.WRITE;
-      acc.bar = batch.bar[i]!;
-      acc.offset = batch.offsetHi[i]! * 0x100000000 + batch.offsetLo[i]!;
-      acc.valueLo = batch.valueLo[i]!;
-      acc.valueHi = batch.valueHi[i]!;
-      this.annotator!.follow(acc);
+      this.annotator!.follow(this.accessOf(batch, i, card, k === EventKind.WRITE));
     }
+  }
+
+  /** Row `i` of a batch (an access of annotated card `card`) as the one Access object, filled in. */
+  private accessOf(batch: TraceBatch, i: number, card: number, write: boolean): Access {
+    const acc = this.acc;
+    acc.card = card;
+    acc.sec = batch.sec[i]!;
+    acc.usec = batch.usec[i]!;
+    acc.width = batch.width[i]!;
+    acc.write = write;
+    acc.bar = batch.bar[i]!;
+    acc.offset = batch.offsetHi[i]! * 0x100000000 + batch.offsetLo[i]!;
+    acc.valueLo = batch.valueLo[i]!;
+    acc.valueHi = batch.valueHi[i]!;
+    return acc;
   }
 
   /** Ends the trace: open I2C transactions are printed as they stand. */

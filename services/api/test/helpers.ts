@@ -154,18 +154,17 @@ export function waitProcessed<T extends { status: string }>(
 }
 
 /**
- * API tokens by name for permission tests: one per entry (an `expired` one expired a minute ago),
- * plus `revoked` (a maintainer's, revoked) and `bad` (no such token).
+ * API tokens by name for permission tests: contributors `alice` and `bob`, a `maintainer`, an
+ * `expired` maintainer's (a minute ago), a `revoked` maintainer's and a `bad` one (no such token).
  */
-export async function testTokens(
-  prisma: PrismaClient,
-  made: Record<string, { role: "contributor" | "maintainer"; expired?: boolean }>,
-): Promise<Record<string, string>> {
+export async function testTokens(prisma: PrismaClient): Promise<Record<string, string>> {
   const tok: Record<string, string> = {};
-  for (const [name, { role, expired }] of Object.entries(made))
-    tok[name] = (
-      await createApiToken(prisma, { name, role, expiresAt: expired ? new Date(Date.now() - 60_000) : null })
-    ).token;
+  const make = async (name: string, role: "contributor" | "maintainer", expiresAt: Date | null = null) =>
+    (tok[name] = (await createApiToken(prisma, { name, role, expiresAt })).token);
+  await make("alice", "contributor");
+  await make("bob", "contributor");
+  await make("maintainer", "maintainer");
+  await make("expired", "maintainer", new Date(Date.now() - 60_000));
   const revoked = await createApiToken(prisma, { name: "gone", role: "maintainer" });
   await revokeApiToken(prisma, revoked.id);
   tok.revoked = revoked.token;

@@ -285,15 +285,7 @@ function registeredRoutes(tree: string): string[] {
 
 beforeAll(async () => {
   api = await startApi();
-  Object.assign(
-    tok,
-    await testTokens(api.prisma, {
-      alice: { role: "contributor" },
-      bob: { role: "contributor" },
-      maintainer: { role: "maintainer" },
-      expired: { role: "maintainer", expired: true },
-    }),
-  );
+  Object.assign(tok, await testTokens(api.prisma));
   trace = await storeTrace(api, generatedTrace(50), { eventStore: true });
 });
 afterAll(async () => api?.close());

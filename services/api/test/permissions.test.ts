@@ -42,15 +42,7 @@ async function upload(headers: Record<string, string> = {}) {
 
 beforeAll(async () => {
   api = await startApi();
-  Object.assign(
-    tok,
-    await testTokens(api.prisma, {
-      alice: { role: "contributor" },
-      bob: { role: "contributor" },
-      maint: { role: "maintainer" },
-      expired: { role: "contributor", expired: true },
-    }),
-  );
+  Object.assign(tok, await testTokens(api.prisma));
   owned = (await upload(bearer("alice"))).id;
   anon = await upload();
 });
@@ -101,7 +93,7 @@ describe("protected fields", () => {
         expect(res.body).not.toContain(secret);
       expect(res.json().metadata).toEqual({ kernel: "6.1.0" });
     }
-    const res = await get(owned, bearer("maint"));
+    const res = await get(owned, bearer("maintainer"));
     expect(res.json().protected).toEqual({
       contactEmail: SECRET_EMAIL,
       hostname: SECRET_HOST,
@@ -117,7 +109,7 @@ describe("protected fields", () => {
       hostname: SECRET_HOST,
       cards: [GK107],
     });
-    for (const headers of [{}, bearer("alice"), bearer("maint")]) {
+    for (const headers of [{}, bearer("alice"), bearer("maintainer")]) {
       const res = await api.app.inject({ method: "GET", url: `/api/v1/traces?q=${word}`, headers });
       expect(res.statusCode).toBe(200);
       expect(res.json().total).toBe(1);
@@ -141,7 +133,7 @@ describe("editing, hiding and withdrawing", () => {
       ["bad token", bearer("bad"), 401, "TOKEN_INVALID"],
       ["expired token", bearer("expired"), 401, "TOKEN_EXPIRED"],
       ["owner (uploading token)", bearer("alice"), 200],
-      ["maintainer", bearer("maint"), 200],
+      ["maintainer", bearer("maintainer"), 200],
     ];
     for (const [who, headers, status, code] of cases) {
       const res = await edit(owned, { description: `edited by ${who}` }, headers);
@@ -160,23 +152,23 @@ describe("editing, hiding and withdrawing", () => {
   });
 
   it("rejects an empty or unknown change with 400", async () => {
-    const empty = await edit(owned, {}, bearer("maint"));
+    const empty = await edit(owned, {}, bearer("maintainer"));
     expect(empty.statusCode).toBe(400);
     expect(empty.json().error.message).toContain("nothing to change");
-    const unknown = await edit(owned, { status: "done" }, bearer("maint"));
+    const unknown = await edit(owned, { status: "done" }, bearer("maintainer"));
     expect(unknown.statusCode).toBe(400);
   });
 
   it("lets only maintainers hide; hidden submissions vanish for the public", async () => {
     expect((await edit(owned, { hidden: true }, bearer("alice"))).statusCode).toBe(403);
-    const hidden = await edit(owned, { hidden: true }, bearer("maint"));
+    const hidden = await edit(owned, { hidden: true }, bearer("maintainer"));
     expect(hidden.statusCode).toBe(200);
     expect(hidden.json().hidden).toBe(true);
     expect((await get(owned)).statusCode).toBe(404);
     expect((await get(owned, bearer("bob"))).statusCode).toBe(404);
     expect((await get(owned, bearer("alice"))).statusCode).toBe(200);
-    expect((await get(owned, bearer("maint"))).statusCode).toBe(200);
-    expect((await edit(owned, { hidden: false }, bearer("maint"))).statusCode).toBe(200);
+    expect((await get(owned, bearer("maintainer"))).statusCode).toBe(200);
+    expect((await edit(owned, { hidden: false }, bearer("maintainer"))).statusCode).toBe(200);
     expect((await get(owned)).statusCode).toBe(200);
   });
 
@@ -212,7 +204,7 @@ describe("editing, hiding and withdrawing", () => {
     expect(pub.statusCode).toBe(410);
     expect(pub.json().error.code).toBe("SUBMISSION_WITHDRAWN");
     expect((await get(anon.id, manage)).statusCode).toBe(200);
-    expect((await get(anon.id, bearer("maint"))).json().withdrawnAt).toBe(at);
+    expect((await get(anon.id, bearer("maintainer"))).json().withdrawnAt).toBe(at);
   });
 });
 
@@ -225,7 +217,7 @@ describe("resumable uploads belong to their token", () => {
     expect((await head(api.app, path, bearer("bob"))).statusCode).toBe(403);
     expect((await head(api.app, path, bearer("expired"))).statusCode).toBe(401);
     expect((await head(api.app, path, bearer("alice"))).statusCode).toBe(200);
-    expect((await head(api.app, path, bearer("maint"))).statusCode).toBe(200);
+    expect((await head(api.app, path, bearer("maintainer"))).statusCode).toBe(200);
   });
 });
 
@@ -241,7 +233,7 @@ describe("reprocessing", () => {
     expect(await api.queue.getJob(`ingest-${owned}`)).toBeUndefined();
     expect((await api.app.inject({ method: "POST", url })).statusCode).toBe(401);
     expect((await api.app.inject({ method: "POST", url, headers: bearer("alice") })).statusCode).toBe(403);
-    const res = await api.app.inject({ method: "POST", url, headers: bearer("maint") });
+    const res = await api.app.inject({ method: "POST", url, headers: bearer("maintainer") });
     expect(res.statusCode, res.body).toBe(202);
     // the previous result stays on show (and keeps its finish time) while the new run is under way
     expect(res.json()).toMatchObject({ id: owned, status: "reprocessing" });
@@ -249,7 +241,7 @@ describe("reprocessing", () => {
     const job = await api.queue.getJob(`ingest-${owned}`);
     expect(await job?.getState()).toBe("waiting");
     // Still queued: nothing to do a second time.
-    const busy = await api.app.inject({ method: "POST", url, headers: bearer("maint") });
+    const busy = await api.app.inject({ method: "POST", url, headers: bearer("maintainer") });
     expect(busy.statusCode).toBe(409);
     expect(busy.json().error.code).toBe("SUBMISSION_BUSY");
   });

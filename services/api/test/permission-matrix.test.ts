@@ -2,7 +2,7 @@ import type { InjectOptions } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SESSION_COOKIE } from "../src/services/pages-session";
 import { multipart, startApi, testTokens } from "./helpers";
-import { createUpload, metadataHeader, pathOf, payload, sha256, TUS } from "./tus";
+import { createRequest, createUpload, pathOf, payload, TUS } from "./tus";
 import { generatedTrace, type StoredTrace, storeTrace } from "./web-fixtures";
 
 // The permission matrix: every route the app registers x every kind of caller -> the expected
@@ -165,18 +165,7 @@ const ROWS: Row[] = [
   },
   {
     route: "POST /api/v1/uploads",
-    request: () => {
-      const data = payload(100 + uploads++);
-      return {
-        method: "POST",
-        url: "/api/v1/uploads",
-        headers: {
-          ...TUS,
-          "upload-length": String(data.length),
-          "upload-metadata": metadataHeader({ filename: "m.tar.xz", sha256: sha256(data) }),
-        },
-      };
-    },
+    request: () => createRequest(payload(100 + uploads++)),
     expect: all(201),
   },
   {

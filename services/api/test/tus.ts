@@ -16,23 +16,30 @@ export function metadataHeader(pairs: Record<string, string>): string {
 /** A distinct archive-like payload per call, so duplicates are only made on purpose. */
 export const payload = (size: number) => randomBytes(size);
 
+/**
+ * The request that creates an upload of `data`: its length, and metadata with a file name and its
+ * sha256, which `metadata` adds to or replaces.
+ */
+export function createRequest(data: Buffer, metadata: Record<string, string> = {}) {
+  return {
+    method: "POST" as const,
+    url: "/api/v1/uploads",
+    headers: {
+      ...TUS,
+      "upload-length": String(data.length),
+      "upload-metadata": metadataHeader({ filename: "trace.tar.xz", sha256: sha256(data), ...metadata }),
+    },
+  };
+}
+
 export async function createUpload(
   app: FastifyInstance,
   data: Buffer,
   extra: Record<string, string> = {},
   headers: Record<string, string> = {},
 ) {
-  const res = await app.inject({
-    method: "POST",
-    url: "/api/v1/uploads",
-    headers: {
-      ...TUS,
-      "upload-length": String(data.length),
-      "upload-metadata": metadataHeader({ filename: "trace.tar.xz", sha256: sha256(data), ...extra }),
-      ...headers,
-    },
-  });
-  return res;
+  const req = createRequest(data, extra);
+  return app.inject({ ...req, headers: { ...req.headers, ...headers } });
 }
 
 export const pathOf = (location: string) => new URL(location).pathname;

@@ -24,7 +24,7 @@ need_pkg postgresql pg_ctlcluster
 need_pkg redis-server redis-server
 need_pkg redis-tools redis-cli
 # Only the test suite needs these (`--for-tests`, given by `npm test` and .ci/run).
-if [ "${1:-}" = "--for-tests" ]; then
+if [[ " $* " == *" --for-tests "* ]]; then
   need_pkg docker-compose docker-compose # validates docker-compose.yml
   need_pkg chromium chromium             # browser tests (never a downloaded browser)
   # The tests read the project's shared facts beside the clone (vitest.config.ts): sample traces
@@ -36,7 +36,7 @@ if [ "${1:-}" = "--for-tests" ]; then
   fi
 fi
 # The benchmarks' second load generator (bench/src/api.bench.ts), with GNU time for its CPU time.
-if [ "${1:-}" = "--for-bench" ]; then
+if [[ " $* " == *" --for-bench "* ]]; then
   need_pkg wrk wrk
   need_pkg time /usr/bin/time
 fi

@@ -97,7 +97,7 @@ function splitOf(used: number[]): string {
 
 /** The load generators: autocannon (in this process) and, when installed, wrk (a C program). */
 type Generator = "autocannon" | "wrk";
-const HAVE_WRK = spawnSync("wrk", ["--version"]).error === undefined;
+const HAVE_WRK = spawnSync("wrk", ["--version"]).error === undefined && existsSync("/usr/bin/time");
 let generators: Generator[] = HAVE_WRK ? ["autocannon", "wrk"] : ["autocannon"];
 
 /** `connections` clients for `seconds`, each request's path from `nextPath`. */
@@ -169,7 +169,8 @@ async function loadWrk(
   seconds: number,
 ): Promise<LoadResult> {
   const file = join(tmpdir(), `mmiohub-wrk-paths-${process.pid}.txt`);
-  writeFileSync(file, `${Array.from({ length: 5000 * seconds }, nextPath).join("\n")}\n`);
+  // More paths than requests made in the time (12,000 a second), so none is asked twice.
+  writeFileSync(file, `${Array.from({ length: 12_000 * seconds }, nextPath).join("\n")}\n`);
   const primary = apiPids.get(url);
   const pids = primary === undefined ? [] : withChildren(primary);
   const before = pids.map(cpuTimeMs);
@@ -186,8 +187,7 @@ async function loadWrk(
   child.stderr.on("data", (d: Buffer) => {
     err += d;
   });
-  const [code] = (await once(child, "close")) as [number];
-  rmSync(file, { force: true });
+  const [code] = (await once(child, "close").finally(() => rmSync(file, { force: true }))) as [number];
   const used = pids.map((pid, k) => cpuTimeMs(pid) - before[k]!);
   const line = out.split("\n").find((l) => l.startsWith("{"));
   if (code !== 0 || !line) throw new Error(`wrk failed (${code}): ${err || out}`);

@@ -155,6 +155,12 @@ export async function openEventStore<App = unknown>(
     entry.bytes = null;
     entry.buffer = null;
   };
+  /** The block's bytes are no longer needed once all of it is decoded: its read buffer to the pool. */
+  const decodedAll = (entry: CacheEntry) => {
+    if (entry.buffer && scratch.length < 4) scratch.push(entry.buffer);
+    entry.buffer = null;
+    entry.bytes = null;
+  };
   const load = (i: number, rows: number): CacheEntry => {
     const entry: CacheEntry = {
       columns: null,
@@ -165,7 +171,8 @@ export async function openEventStore<App = unknown>(
       evicted: false,
     };
     const length = bLength[i]!;
-    // The block's bytes are decoded as soon as they arrive: one read buffer per block cached.
+    // The block's bytes are decoded as soon as they arrive, and kept (in their read buffer) only
+    // while the block is decoded in part.
     let buffer = scratch.pop();
     if (!buffer || buffer.length < length) buffer = new Uint8Array(Math.max(length, 1 << 17));
     entry.buffer = buffer;
@@ -177,6 +184,7 @@ export async function openEventStore<App = unknown>(
       if (c.start !== bStart[i] || n !== bCount[i])
         throw new EventStoreFormatError(`block ${i} does not match the directory`);
       entry.columns = c;
+      if (c.length === n) decodedAll(entry);
     });
     entry.ready.catch(() => {
       if (cache.get(i) === entry) cache.delete(i);
@@ -218,7 +226,10 @@ export async function openEventStore<App = unknown>(
     }
     const c = entry.columns!;
     // Decoded in part: all of it now (the next page of the same block will want the rest too).
-    if (c.length < Math.min(rows, bCount[i]!)) decodeBlock(entry.bytes!, c);
+    if (c.length < Math.min(rows, bCount[i]!)) {
+      decodeBlock(entry.bytes!, c);
+      decodedAll(entry);
+    }
     const value = use(c);
     if (entry.evicted && entry.waiting === 0) recycle(entry);
     return value;

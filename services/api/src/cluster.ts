@@ -15,6 +15,12 @@ export const BALANCER = {
   connection: "mmiohub:connection",
 } as const;
 
+/** Set in the environment of the API processes the primary forks. */
+const BALANCED = "MMIOHUB_API_BALANCED";
+
+/** True in an API process of our primary (not merely in some cluster worker). */
+export const underBalancer = () => process.env[BALANCED] === "1";
+
 const messageOf = (m: unknown): string | undefined =>
   typeof m === "object" && m !== null ? (m as { mmiohub?: string }).mmiohub : undefined;
 
@@ -66,6 +72,11 @@ export function superviseApiProcesses(count: number, address: { host: string; po
     if (alive() === 0) process.exit(exitCode);
   };
   server.on("error", (err) => {
+    // Once listening, an error is one connection's (EMFILE, ECONNABORTED): the next may do.
+    if (server.listening) {
+      say(`accepting a connection failed: ${err.message}`);
+      return;
+    }
     say(`cannot listen on ${address.host}:${address.port}: ${err.message}`);
     stop("SIGTERM", 1);
   });
@@ -87,10 +98,10 @@ export function superviseApiProcesses(count: number, address: { host: string; po
       return;
     }
     say(`API process ${worker.process.pid} exited (${signal ?? code}); starting another`);
-    cluster.fork();
+    cluster.fork({ [BALANCED]: "1" });
   });
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => stop(signal, 0));
-  for (let i = 0; i < count; i++) cluster.fork();
+  for (let i = 0; i < count; i++) cluster.fork({ [BALANCED]: "1" });
 }
 
 /** In an API process under the primary: serves the connections it is handed, then says it is ready. */

@@ -164,39 +164,43 @@ describe("API processes", { timeout: 120_000 }, () => {
     expect([await exitOf(a), await exitOf(b)]).toEqual([0, 0]);
   });
 
-  it("SIGTERM during a multipart upload: the upload completes (202, stored), new connections are refused, exit 0", async () => {
-    const a = await api();
-    const data = randomBytes(3 << 20);
-    const form = multipartParts(data, "sent across a shutdown");
-    const upload = streamingRequest(a.base, "POST", "/api/v1/submissions", form.headers);
-    await upload.send(form.head);
-    await upload.send(data.subarray(0, 1 << 20));
-    await seen(a, "POST", "/api/v1/submissions");
-    a.kill("SIGTERM");
-    await waitFor(
-      async () => (a.output().includes("shutting down") ? true : undefined),
-      20_000,
-      "the shutdown to begin",
-    );
-    // closing: the listening socket is gone, the in-flight request is still being read
-    const refused = await fetch(`${a.base}/health`).then(
-      (r) => `status ${r.status}`,
-      (err: Error & { cause?: { code?: string } }) => err.cause?.code ?? err.message,
-    );
-    expect(refused).toBe("ECONNREFUSED");
-    await upload.send(data.subarray(1 << 20));
-    await upload.end(form.tail);
-    const answer = await upload.answer;
-    expect(answer.status, answer.body ?? answer.error).toBe(202);
-    const { id } = JSON.parse(answer.body!) as { id: string };
-    expect(await exitOf(a)).toBe(0);
-    const rows = await submissionsOf(data);
-    expect(rows.map((r) => [r.id, r.status, r.description])).toEqual([
-      [id, "received", "sent across a shutdown"],
-    ]);
-    expect(await blobExists(rows[0]!.archiveSha256)).toBe(true);
-    expect(await queue.getJob(`ingest-${id}`)).toBeDefined();
-  });
+  // API_PROCESSES=2: the primary stops listening, the API process serving the upload finishes it.
+  it.each(["1", "2"])(
+    "SIGTERM during a multipart upload (API_PROCESSES=%s): the upload completes (202, stored), new connections are refused, exit 0",
+    async (processes) => {
+      const a = await api({ API_PROCESSES: processes });
+      const data = randomBytes(3 << 20);
+      const form = multipartParts(data, "sent across a shutdown");
+      const upload = streamingRequest(a.base, "POST", "/api/v1/submissions", form.headers);
+      await upload.send(form.head);
+      await upload.send(data.subarray(0, 1 << 20));
+      await seen(a, "POST", "/api/v1/submissions");
+      a.kill("SIGTERM");
+      await waitFor(
+        async () => (a.output().includes("shutting down") ? true : undefined),
+        20_000,
+        "the shutdown to begin",
+      );
+      // closing: the listening socket is gone, the in-flight request is still being read
+      const refused = await fetch(`${a.base}/health`).then(
+        (r) => `status ${r.status}`,
+        (err: Error & { cause?: { code?: string } }) => err.cause?.code ?? err.message,
+      );
+      expect(refused).toBe("ECONNREFUSED");
+      await upload.send(data.subarray(1 << 20));
+      await upload.end(form.tail);
+      const answer = await upload.answer;
+      expect(answer.status, answer.body ?? answer.error).toBe(202);
+      const { id } = JSON.parse(answer.body!) as { id: string };
+      expect(await exitOf(a)).toBe(0);
+      const rows = await submissionsOf(data);
+      expect(rows.map((r) => [r.id, r.status, r.description])).toEqual([
+        [id, "received", "sent across a shutdown"],
+      ]);
+      expect(await blobExists(rows[0]!.archiveSha256)).toBe(true);
+      expect(await queue.getJob(`ingest-${id}`)).toBeDefined();
+    },
+  );
 
   it("SIGTERM during a tus chunk: the chunk completes (204) and the next instance finishes the upload", async () => {
     const [a, b] = await Promise.all([api(), api()]);

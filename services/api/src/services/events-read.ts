@@ -47,9 +47,16 @@ const CACHE_STATE_AFTER = 8192;
  * answer cut before its first byte): a generator's own `finally` runs only once it has started.
  */
 function closesSource<T>(src: BatchSource, gen: AsyncGenerator<T>): AsyncGenerator<T> {
+  let started = false;
+  const next = gen.next.bind(gen);
+  gen.next = (...args) => {
+    started = true;
+    return next(...args);
+  };
   const end = gen.return.bind(gen);
   gen.return = (value) => {
-    src.close();
+    // Once started, its own `finally` closes the source, after a read still running.
+    if (!started) src.close();
     return end(value);
   };
   return gen;
@@ -130,21 +137,25 @@ export class EventService {
   ): Promise<{ count: number; next: number | null }> {
     const { to, filter, limit } = req;
     const src = await this.source(ref);
-    let from = req.from;
-    // A time window starts where the store's time index says, not at event 0.
-    if (filter.fromUs !== undefined && src.findTime) from = Math.max(from, await src.findTime(filter.fromUs));
-    const needAnnotation = req.annotate || filter.name !== undefined;
     const storeKey = ref.eventStoreKey;
-    const { annotator, begin } = needAnnotation
-      ? await this.annotatorAt(src, from, storeKey)
-      : { annotator: undefined, begin: from };
-    const writer = annotator?.writer;
-    // Read once: the filter may be a dictionary-mode object (resolveRange deletes its unset keys).
-    const { toUs, name } = filter;
-    const everyRow = Object.keys(filter).length === 0;
-    let count = 0;
-    let annotatedTo = begin;
+    let annotator: TraceAnnotator | undefined;
+    let begin = 0;
+    let annotatedTo = 0;
     try {
+      let from = req.from;
+      // A time window starts where the store's time index says, not at event 0.
+      if (filter.fromUs !== undefined && src.findTime)
+        from = Math.max(from, await src.findTime(filter.fromUs));
+      const needAnnotation = req.annotate || filter.name !== undefined;
+      ({ annotator, begin } = needAnnotation
+        ? await this.annotatorAt(src, from, storeKey)
+        : { annotator: undefined, begin: from });
+      const writer = annotator?.writer;
+      // Read once: the filter may be a dictionary-mode object (resolveRange deletes its unset keys).
+      const { toUs, name } = filter;
+      const everyRow = Object.keys(filter).length === 0;
+      let count = 0;
+      annotatedTo = begin;
       for await (const b of src.batches(begin, to)) {
         const devices = src.devices();
         const lo = Math.max(0, Math.min(b.length, from - b.start));
@@ -184,12 +195,12 @@ export class EventService {
           if (++count >= limit) return { count, next: b.start + i < to ? b.start + i + 1 : null };
         }
       }
+      return { count, next: null };
     } finally {
       src.close();
       if (annotator && storeKey && annotatedTo - begin >= CACHE_STATE_AFTER)
         this.states.put(storeKey, annotatedTo, annotator.snapshot(src.devices()));
     }
-    return { count, next: null };
   }
 
   /** Closes the event stores' blobs (the app's close, after its requests). */
@@ -246,8 +257,8 @@ export class EventService {
   }
 
   private async *annotatedOf(src: BatchSource, from: number, to: number): AsyncGenerator<string> {
-    const { annotator, begin } = await this.annotatorAt(src, from);
     try {
+      const { annotator, begin } = await this.annotatorAt(src, from);
       for await (const b of src.batches(begin, to)) {
         const devices = src.devices();
         const lo = Math.max(0, Math.min(b.length, from - b.start));

@@ -48,8 +48,11 @@ export class EventStoreCache {
       this.open.delete(key);
       this.open.set(key, entry);
     } else {
-      entry = this.load(key);
-      entry.catch(() => this.open.delete(key));
+      const loading = this.load(key);
+      entry = loading;
+      entry.catch(() => {
+        if (this.open.get(key) === loading) this.open.delete(key);
+      });
       this.open.set(key, entry);
       if (this.open.size > this.max) {
         const oldest = this.open.keys().next().value!;
@@ -77,7 +80,7 @@ export class EventStoreCache {
     };
   }
 
-  /** Closes every blob (the stores still cached and those evicted while being read). */
+  /** Closes the blobs of the stores still cached (an evicted one closes when its last source is done). */
   async close(): Promise<void> {
     const all = [...this.open.values()];
     this.open.clear();

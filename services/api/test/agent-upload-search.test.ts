@@ -6,21 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createScriptedUi } from "../../capture-agent/src/ui";
 // The capture agent's own tus client: the contract it was written against is the one served here.
 import { tusUpload } from "../../capture-agent/src/upload/tus-upload";
-import {
-  freePort,
-  SHARED,
-  type startApi,
-  startApiAndWorker,
-  type startWorker,
-  waitProcessed,
-} from "./helpers";
+import { type ApiAndWorker, freePort, SHARED, startApiAndWorker, waitProcessed } from "./helpers";
 import { sha256 } from "./tus";
 
 // Upload with the agent's resumable client -> the real worker ingests -> search finds the trace by
 // what ingest indexed (card, register, marker, free text).
-let api: Awaited<ReturnType<typeof startApi>>;
-let worker: ReturnType<typeof startWorker>;
-let both: Awaited<ReturnType<typeof startApiAndWorker>>;
+let both: ApiAndWorker;
+let api: ApiAndWorker["api"];
+let worker: ApiAndWorker["worker"];
 let base: string;
 
 beforeAll(async () => {

@@ -4,20 +4,16 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { createEventStoreWriter } from "@mmiohub/event-store";
 import { type BlobStore, LocalBlobStore } from "@mmiohub/storage";
-import { createParser, type TraceBatch } from "@mmiohub/trace";
 import { afterAll, describe, expect, it } from "vitest";
 import { EventStoreCache } from "../src/services/events-store-source";
-import { sample } from "./web-fixtures";
+import { parseAll, sample } from "./web-fixtures";
 
 const dir = mkdtempSync(join(tmpdir(), "mmiohub-store-cache-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** One real event store in a local blob store; every key opens it, and each close is recorded. */
 async function storage(): Promise<{ storage: BlobStore; closed: string[] }> {
-  const batches: TraceBatch[] = [];
-  const parser = createParser({ onBatch: (b) => batches.push(b), onError: () => {} });
-  parser.feed(Buffer.from(sample("gk107_hand.mmiotrace")));
-  const summary = parser.end();
+  const { batches, summary } = parseAll(sample("gk107_hand.mmiotrace"));
   const w = createEventStoreWriter({ blockEvents: 16, checkpointInterval: 0 });
   const chunks: Uint8Array[] = [];
   for (const b of batches) chunks.push(...w.add(b, 0, b.length));

@@ -3,20 +3,13 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  multipart,
-  SHARED,
-  type startApi,
-  startApiAndWorker,
-  type startWorker,
-  waitProcessed,
-} from "./helpers";
+import { type ApiAndWorker, multipart, SHARED, startApiAndWorker, waitProcessed } from "./helpers";
 
 // The first vertical slice end to end: upload through the API, the real worker process ingests it,
 // the status endpoint shows the counts.
-let api: Awaited<ReturnType<typeof startApi>>;
-let worker: ReturnType<typeof startWorker>;
-let both: Awaited<ReturnType<typeof startApiAndWorker>>;
+let both: ApiAndWorker;
+let api: ApiAndWorker["api"];
+let worker: ApiAndWorker["worker"];
 
 beforeAll(async () => {
   both = await startApiAndWorker();

@@ -42,7 +42,8 @@ export function generatedTrace(accesses: number, markEvery = 5000): string {
   return `${lines.join("\n")}\n`;
 }
 
-function parseAll(text: string): { batches: TraceBatch[]; summary: TraceSummary } {
+/** The trace core's batches and summary of a whole trace text. */
+export function parseAll(text: string): { batches: TraceBatch[]; summary: TraceSummary } {
   const batches: TraceBatch[] = [];
   const parser = createParser({ onBatch: (b) => batches.push(b), onError: () => {} });
   parser.feed(Buffer.from(text));

@@ -24,8 +24,8 @@ import { openEventStore } from "@mmiohub/event-store";
 import { LocalBlobStore } from "@mmiohub/storage";
 import type { PciDevice } from "@mmiohub/trace";
 import { rng } from "../../packages/trace/test/helpers";
-import { EventService } from "../../services/api/src/services/events-read";
-import { JsonRows } from "../../services/api/src/services/events-rows";
+import { EventService, type RangeRequest, type TraceRef } from "../../services/api/src/services/events-read";
+import { JsonRows, RowObjects } from "../../services/api/src/services/events-rows";
 import { benchPaths, benchQuery, loadPrepared, percentile, RNNDB } from "./api-fixtures";
 
 function stats(ms: number[]): string {
@@ -40,6 +40,13 @@ async function cpu<T>(fn: () => Promise<T> | T): Promise<{ ms: number; value: T 
   const value = await fn();
   const c = process.cpuUsage(c0);
   return { ms: (c.user + c.system) / 1000, value };
+}
+
+/** A range as EventRow objects (the route's answer before JsonRows): a scan into RowObjects. */
+async function objects(service: EventService, ref: TraceRef, req: RangeRequest) {
+  const rows = new RowObjects();
+  const { next } = await service.scan(ref, req, rows);
+  return { events: rows.rows, next };
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -83,7 +90,7 @@ async function main(argv: string[]): Promise<void> {
     };
     // warm-up: JIT and the register database's compiled domains
     for (const from of offsets(99).slice(0, 30))
-      await service.read(ref, { from, to: from + limit - 1, filter: {}, limit, annotate: true });
+      await objects(service, ref, { from, to: from + limit - 1, filter: {}, limit, annotate: true });
 
     // As served (rows written straight into the answer's bytes), beside EventRow objects and
     // JSON.stringify (the baseline: how the route built its answer before JsonRows) and beside a
@@ -109,7 +116,7 @@ async function main(argv: string[]): Promise<void> {
       bytes += s.value;
     }
     for (const from of offsets(seed + 100)) {
-      const r = await cpu(() => service.read(ref, range(from)));
+      const r = await cpu(() => objects(service, ref, range(from)));
       const j = await cpu(() =>
         JSON.stringify({ trace: big.traceId, from, to: from + limit - 1, rnndbVersion: "x", ...r.value }),
       );
@@ -157,7 +164,7 @@ async function main(argv: string[]): Promise<void> {
       plain.push(
         (
           await cpu(() =>
-            service.read(ref, { from, to: from + limit - 1, filter: {}, limit, annotate: false }),
+            objects(service, ref, { from, to: from + limit - 1, filter: {}, limit, annotate: false }),
           )
         ).ms,
       );

@@ -8,7 +8,7 @@ export function apiProcessCount(setting: number | "auto"): number {
 }
 
 /** Messages between the primary and its API processes. */
-export const BALANCER = {
+const BALANCER = {
   /** API process -> primary: the app is built, send connections. */
   ready: "mmiohub:ready",
   /** primary -> API process: a new connection (the message's handle), not read from yet. */
@@ -28,7 +28,8 @@ const messageOf = (m: unknown): string | undefined =>
  * The primary process of API_PROCESSES > 1: forks that many API processes and listens on the port
  * itself, handing new connections to the ready API processes strictly in turn. (The cluster
  * module's own turn-taking skips a process that has not yet taken its last connection: under load,
- * 20 keep-alive clients connecting at once ended up 12 and 9, or 9 and 12, on two processes, and
+ * 20 keep-alive clients connecting at once (21 connections with the benchmark's own) ended up
+ * 12 and 9, or 9 and 12, on two processes, and
  * the busier one's clients waited longer. Fewest open connections first did no better (8 and 13):
  * a busy process reports the closes of a previous set of connections tens of milliseconds late.)
  * An API process that dies while serving is replaced; one that dies before it is ready is a

@@ -15,6 +15,8 @@ const localPath = (p: string | undefined, fallback: string) => (p && /^\/[\w/-]*
 /** Maintainer sign-in, the uploader's manage page, and the maintainers' actions. */
 export async function maintainPageRoutes(app: FastifyInstance): Promise<void> {
   const { prisma, queue, config } = app.deps;
+  /** Where submission changes are written, and this process's read caches told of them. */
+  const changes = { db: prisma, reads: app.reads };
   const secure = config.PUBLIC_URL.startsWith("https:") ? "; Secure" : "";
 
   // Plain HTML forms post urlencoded bodies (these routes only).
@@ -71,7 +73,7 @@ export async function maintainPageRoutes(app: FastifyInstance): Promise<void> {
     const token = request.body?.token;
     const s = await owned(request.params.id, token);
     if (request.body?.action === "withdraw") {
-      await withdrawSubmission({ db: prisma, reads: app.reads }, s.id);
+      await withdrawSubmission(changes, s.id);
       return send(reply, managePage({ ...s, withdrawnAt: new Date() }, token!, "Withdrawn."));
     }
     // The API's rules (64 KiB, no NUL): refused with the reason, never cut short silently.
@@ -79,7 +81,7 @@ export async function maintainPageRoutes(app: FastifyInstance): Promise<void> {
     if (!checked.success)
       throw new AppError("METADATA_INVALID", `description: ${checked.error.issues[0]?.message}`);
     const description = checked.data ?? "";
-    await updateSubmission({ db: prisma, reads: app.reads }, s.id, {
+    await updateSubmission(changes, s.id, {
       description: description === "" ? null : description,
     });
     return send(reply, managePage({ ...s, description }, token!, "Description saved."));
@@ -92,10 +94,10 @@ export async function maintainPageRoutes(app: FastifyInstance): Promise<void> {
     const exists = await prisma.submission.count({ where: { id } });
     if (!exists) throw new AppError("NOT_FOUND", `no submission ${id}`);
     const action = request.body?.action;
-    if (action === "reprocess") await reprocessSubmission({ db: prisma, reads: app.reads }, queue, id);
+    if (action === "reprocess") await reprocessSubmission(changes, queue, id);
     else if (action === "hide" || action === "unhide")
-      await updateSubmission({ db: prisma, reads: app.reads }, id, { hidden: action === "hide" });
-    else if (action === "withdraw") await withdrawSubmission({ db: prisma, reads: app.reads }, id);
+      await updateSubmission(changes, id, { hidden: action === "hide" });
+    else if (action === "withdraw") await withdrawSubmission(changes, id);
     else throw new AppError("BAD_REQUEST", "action: one of reprocess, hide, unhide, withdraw");
     request.log.info({ submissionId: id, action }, "maintainer action");
     return reply.redirect(localPath(request.body?.back, `/s/${id}`), 303);

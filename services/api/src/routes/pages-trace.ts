@@ -55,6 +55,8 @@ export const tracePageRoutes: FastifyPluginAsync<{ events: EventService }> = asy
       const filtered = Object.keys(range.filter).length > 0;
       const shownTo = Math.min(range.to, range.from + PAGE_EVENTS - 1);
       const rows = new SequenceRows(trace.id, range.from, range.to);
+      // The rows' bytes are a view of a pooled buffer: back to the pool once the response is done.
+      reply.raw.once("close", () => rows.release());
       await events.scan(
         eventsRef(trace),
         {
@@ -88,8 +90,6 @@ export const tracePageRoutes: FastifyPluginAsync<{ events: EventService }> = asy
         permalink: `${config.PUBLIC_URL}/t/${trace.id}/e/${range.from}-${range.to}${filterQuery}`,
         registers: registers.map(nameOf),
       });
-      // The rows' bytes are a view of a pooled buffer: back to the pool once the response is done.
-      reply.raw.once("close", () => rows.release());
       return reply
         .type("text/html; charset=utf-8")
         .header(

@@ -3,7 +3,7 @@ import { openEnvytoolsDatabase, type RegisterDatabase } from "@mmiohub/rnndb";
 import type { BlobStore } from "@mmiohub/storage";
 import { EventKind, formatEvent } from "@mmiohub/trace";
 import { annotatedName, type EventFilter, passesRow } from "./events-filter";
-import { type EventRow, lines, RowObjects, type RowSink, TIMED } from "./events-rows";
+import { lines, type RowSink, TIMED } from "./events-rows";
 import { type BatchSource, ScanState, textBatchSource } from "./events-scan";
 import { openTraceText, type TraceTextRef } from "./events-source";
 import { AnnotatorStateCache } from "./events-state-cache";
@@ -16,12 +16,6 @@ export interface RangeRequest {
   filter: EventFilter;
   limit: number;
   annotate: boolean;
-}
-
-export interface RangeResult {
-  events: EventRow[];
-  /** where to continue when the page filled up before `to`, else null */
-  next: number | null;
 }
 
 const NO_TEXT = Buffer.alloc(0);
@@ -118,13 +112,6 @@ export class EventService {
     return { annotator, begin: cp?.eventIndex ?? 0 };
   }
 
-  /** Events of a range as EventRow objects. */
-  async read(ref: TraceRef, req: RangeRequest): Promise<RangeResult> {
-    const rows = new RowObjects();
-    const { next } = await this.scan(ref, req, rows);
-    return { events: rows.rows, next };
-  }
-
   /**
    * Events of a range, each that passes the filter handed to `sink` with its annotation (as bytes
    * in the annotator's own buffer: no string per event). Returns how many passed and where to
@@ -183,15 +170,16 @@ export class EventService {
           if (toUs !== undefined && count > 0 && TIMED.has(b.kind[i]!) && b.sec[i]! * 1e6 + b.usec[i]! > toUs)
             return { count, next: null };
           if (!everyRow && !passesRow(filter, b, i)) continue;
-          const text = writer && req.annotate ? writer.written() : NO_TEXT;
+          const written = writer?.written();
           if (
             name !== undefined &&
-            !annotatedName(lines(writer!.written().toString("utf8", start, end)))
+            !annotatedName(lines(written!.toString("utf8", start, end)))
               ?.toLowerCase()
               .startsWith(name)
           )
             continue;
-          sink.row(b, i, text, start, text === NO_TEXT ? 0 : end);
+          if (written && req.annotate) sink.row(b, i, written, start, end);
+          else sink.row(b, i, NO_TEXT, 0, 0);
           if (++count >= limit) return { count, next: b.start + i < to ? b.start + i + 1 : null };
         }
       }

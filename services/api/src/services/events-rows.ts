@@ -58,7 +58,7 @@ export function lines(text: string): string[] {
   return out;
 }
 
-export function rowOf(b: TraceBatch, i: number, annotated: string[]): EventRow {
+function rowOf(b: TraceBatch, i: number, annotated: string[]): EventRow {
   const kind = b.kind[i]!;
   const access = isAccess(kind);
   const resolved = access && b.device[i]! >= 0;
@@ -180,7 +180,7 @@ export class JsonRows implements RowSink {
   row(b: TraceBatch, i: number, text: Buffer, start: number, end: number): void {
     const o = this.out;
     const kind = b.kind[i]!;
-    const access = kind === EventKind.READ || kind === EventKind.WRITE;
+    const access = isAccess(kind);
     o.reserve(512);
     let buf = o.buf;
     let p = o.pos;

@@ -100,7 +100,7 @@ export async function createSubmission(
 }
 
 /** Enqueues a new submission's ingest; with Redis down, the worker's sweep finds it later. */
-export async function enqueueOrLeaveToSweep(
+async function enqueueOrLeaveToSweep(
   deps: Pick<SubmissionDeps, "queue" | "log">,
   submissionId: string,
 ): Promise<void> {

@@ -11,7 +11,7 @@ export class Html {
   }
 }
 
-const ESCAPES: Record<string, string> = {
+export const ESCAPES: Record<string, string> = {
   "&": "&amp;",
   "<": "&lt;",
   ">": "&gt;",

@@ -7,7 +7,7 @@ import {
   writeAccessLine,
 } from "../services/events-rows";
 import type { PublicTrace } from "../services/pages-trace";
-import { escapeHtml, type Html, html, raw } from "./html";
+import { ESCAPES, escapeHtml, type Html, html, raw } from "./html";
 import { layout } from "./layout";
 import { identity, phases } from "./trace-page";
 
@@ -33,7 +33,7 @@ export interface SequenceView {
 const HTML_BYTE = new Uint8Array(256);
 for (let c = 0x20; c < 0x7f; c++) HTML_BYTE[c] = 1;
 const ENTITY: Uint8Array[] = [];
-for (const c of "&<>\"'`") {
+for (const c of Object.keys(ESCAPES)) {
   HTML_BYTE[c.charCodeAt(0)] = 2;
   ENTITY[c.charCodeAt(0)] = Buffer.from(escapeHtml(c), "latin1");
 }
@@ -65,23 +65,16 @@ export class SequenceRows implements RowSink {
     this.count++;
     o.reserve(256 + this.link.length);
     o.ascii('<tr id="e');
-    // The event's number, written once and copied to its two other places.
-    const digits = o.pos;
     o.dec(n);
-    const width = o.pos - digits;
     o.ascii('" class="ev kind-');
     o.ascii(EVENT_KIND_NAMES[b.kind[i]!] ?? "INVALID");
     if (n >= this.from && n <= this.to) o.ascii(" linked");
     o.pos += this.link.copy(o.buf, o.pos);
-    const buf = o.buf;
-    buf.copyWithin(o.pos, digits, digits + width);
-    o.pos += width;
+    o.dec(n);
     o.byte(0x2d);
-    buf.copyWithin(o.pos, digits, digits + width);
-    o.pos += width;
+    o.dec(n);
     o.ascii('">');
-    buf.copyWithin(o.pos, digits, digits + width);
-    o.pos += width;
+    o.dec(n);
     o.ascii('</a></td><td class="text">');
     if (start === end) {
       // Not annotated: the kernel line.

@@ -19,6 +19,8 @@ const bearer: { [label: string]: string[] }[] = [{ bearer: [] }, {}];
 
 export const submissionRoutes: FastifyPluginAsyncZod = async (app) => {
   const { prisma, storage, queue, config } = app.deps;
+  /** Where submission changes are written, and this process's read caches told of them. */
+  const changes = { db: prisma, reads: app.reads };
   const urlOf = (id: string) => `${config.PUBLIC_URL}/s/${id}`;
   const manageUrlOf = (id: string, token: string) => `${config.PUBLIC_URL}/s/${id}/manage?token=${token}`;
 
@@ -110,7 +112,7 @@ export const submissionRoutes: FastifyPluginAsyncZod = async (app) => {
       if (request.body.hidden !== undefined && !isMaintainer(request.auth)) {
         throw new AppError("FORBIDDEN", "only maintainers hide or unhide submissions");
       }
-      await updateSubmission({ db: prisma, reads: app.reads }, s.id, request.body);
+      await updateSubmission(changes, s.id, request.body);
       request.log.info(
         { submissionId: s.id, access, fields: Object.keys(request.body) },
         "submission edited",
@@ -134,7 +136,7 @@ export const submissionRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       const s = await load(request.params.id);
       const access = requireManage(request.auth, s);
-      await withdrawSubmission({ db: prisma, reads: app.reads }, s.id);
+      await withdrawSubmission(changes, s.id);
       request.log.info({ submissionId: s.id, access }, "submission withdrawn");
       return toView(await load(s.id), access, urlOf);
     },
@@ -159,7 +161,7 @@ export const submissionRoutes: FastifyPluginAsyncZod = async (app) => {
       if (!isMaintainer(request.auth))
         throw new AppError("FORBIDDEN", "only maintainers reprocess submissions");
       const s = await load(request.params.id);
-      await reprocessSubmission({ db: prisma, reads: app.reads }, queue, s.id);
+      await reprocessSubmission(changes, queue, s.id);
       request.log.info({ submissionId: s.id }, "reprocess requested");
       return reply.status(202).send(toView(await load(s.id), "maintainer", urlOf));
     },

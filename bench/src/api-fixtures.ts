@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { applyMigrations, ensureDatabase } from "@mmiohub/db";
 import pg from "pg";
+import { apiProcessCount } from "../../services/api/src/cluster";
 import { generateTrace } from "./generate-trace";
 
 export const REPO = new URL("../../", import.meta.url).pathname;
@@ -149,6 +150,14 @@ export async function startApiProcess(
       .catch(() => false);
     if (ok) break;
     if (api.child.exitCode !== null || i > 300) throw new Error(`API did not start:\n${api.output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  // The API processes start one after the other: wait for all of them, so every row has them all.
+  const setting = extra.API_PROCESSES ?? "1";
+  const want = apiProcessCount(setting === "auto" ? "auto" : Number(setting));
+  for (let i = 0; want > 1 && withChildren(api.child.pid!).length < want + 1; i++) {
+    if (i > 300)
+      throw new Error(`the API has ${withChildren(api.child.pid!).length - 1} of ${want} processes`);
     await new Promise((r) => setTimeout(r, 100));
   }
   return { ...api, url, pid: api.child.pid! };

@@ -31,7 +31,7 @@ import {
 } from "node:fs";
 import { rm } from "node:fs/promises";
 import { request } from "node:http";
-import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import autocannon from "autocannon";
@@ -68,16 +68,6 @@ interface LoadResult {
 /** The API processes behind each URL, whose CPU time `load` reads from /proc. */
 const apiPids = new Map<string, number>();
 
-/** Waits until the API's primary has all its API processes (they start one after the other). */
-async function allProcesses(primary: number, processes: string): Promise<void> {
-  const want = processes === "auto" ? availableParallelism() : Number(processes);
-  if (want <= 1) return;
-  for (let i = 0; withChildren(primary).length < want + 1; i++) {
-    if (i > 300) throw new Error(`the API has ${withChildren(primary).length - 1} of ${want} processes`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** utime + stime of a process, in ms (clock ticks of 10 ms). */
 function cpuTimeMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -85,14 +75,28 @@ function cpuTimeMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-/** How the API processes shared the work, in % of their CPU time ("51/49"; "-" for one). */
-function splitOf(used: number[]): string {
-  const workers = used.slice(1);
-  const total = Math.max(
-    1,
-    workers.reduce((a, b) => a + b, 0),
-  );
-  return workers.length > 1 ? workers.map((u) => ((100 * u) / total).toFixed(0)).join("/") : "-";
+/**
+ * Starts counting the CPU time of the API processes behind `url` (from /proc); `done(requests)`
+ * gives their CPU per request and how they shared it, in % ("51/49"; "-" for one process).
+ */
+function apiCpu(url: string): { done(requests: number): { cpuMs: number; split: string } } {
+  const primary = apiPids.get(url);
+  const pids = primary === undefined ? [] : withChildren(primary);
+  const before = pids.map(cpuTimeMs);
+  return {
+    done(requests) {
+      const used = pids.map((pid, k) => cpuTimeMs(pid) - before[k]!);
+      const workers = used.slice(1);
+      const total = Math.max(
+        1,
+        workers.reduce((a, b) => a + b, 0),
+      );
+      return {
+        cpuMs: pids.length > 0 ? used.reduce((a, b) => a + b, 0) / Math.max(1, requests) : Number.NaN,
+        split: workers.length > 1 ? workers.map((u) => ((100 * u) / total).toFixed(0)).join("/") : "-",
+      };
+    },
+  };
 }
 
 /** The load generators: autocannon (in this process) and, when installed, wrk (a C program). */
@@ -122,9 +126,7 @@ async function loadAutocannon(
 ): Promise<LoadResult> {
   const latencies: number[] = [];
   let non2xx = 0;
-  const primary = apiPids.get(url);
-  const pids = primary === undefined ? [] : withChildren(primary);
-  const before = pids.map(cpuTimeMs);
+  const api = apiCpu(url);
   const ownBefore = process.cpuUsage();
   const instance = autocannon({
     url,
@@ -137,14 +139,13 @@ async function loadAutocannon(
     else non2xx++;
   });
   const result = await instance;
-  const used = pids.map((pid, k) => cpuTimeMs(pid) - before[k]!);
-  const cpu = used.reduce((a, b) => a + b, 0);
+  const { cpuMs, split } = api.done(latencies.length + non2xx);
   const own = process.cpuUsage(ownBefore);
   latencies.sort((a, b) => a - b);
   return {
-    cpuMs: pids.length > 0 ? cpu / Math.max(1, latencies.length + non2xx) : Number.NaN,
+    cpuMs,
     clientCpuMs: (own.user + own.system) / 1000 / Math.max(1, latencies.length + non2xx),
-    split: splitOf(used),
+    split,
     requests: latencies.length + non2xx,
     rps: (latencies.length + non2xx) / seconds,
     p50: percentile(latencies, 50),
@@ -171,9 +172,7 @@ async function loadWrk(
   const file = join(tmpdir(), `mmiohub-wrk-paths-${process.pid}.txt`);
   // More paths than requests made in the time (12,000 a second), so none is asked twice.
   writeFileSync(file, `${Array.from({ length: 12_000 * seconds }, nextPath).join("\n")}\n`);
-  const primary = apiPids.get(url);
-  const pids = primary === undefined ? [] : withChildren(primary);
-  const before = pids.map(cpuTimeMs);
+  const api = apiCpu(url);
   const script = new URL("./wrk-paths.lua", import.meta.url).pathname;
   const args = ["-t1", `-c${connections}`, `-d${seconds}s`, "--timeout", "10s", "-s", script, url];
   const child = spawn("/usr/bin/time", ["-f", "cpu %U %S", "wrk", ...args], {
@@ -188,7 +187,6 @@ async function loadWrk(
     err += d;
   });
   const [code] = (await once(child, "close").finally(() => rmSync(file, { force: true }))) as [number];
-  const used = pids.map((pid, k) => cpuTimeMs(pid) - before[k]!);
   const line = out.split("\n").find((l) => l.startsWith("{"));
   if (code !== 0 || !line) throw new Error(`wrk failed (${code}): ${err || out}`);
   const w = JSON.parse(line) as {
@@ -204,9 +202,8 @@ async function loadWrk(
   const time = /cpu ([\d.]+) ([\d.]+)/.exec(err);
   const wrkMs = time ? (Number(time[1]) + Number(time[2])) * 1000 : Number.NaN;
   return {
-    cpuMs: pids.length > 0 ? used.reduce((a, b) => a + b, 0) / Math.max(1, w.requests) : Number.NaN,
+    ...api.done(w.requests),
     clientCpuMs: wrkMs / Math.max(1, w.requests),
-    split: splitOf(used),
     requests: w.requests,
     rps: w.requests / (w.durationUs / 1e6),
     p50: w.p50 / 1000,
@@ -529,7 +526,6 @@ async function main(argv: string[]): Promise<void> {
     console.log("wrk not installed (bash scripts/ensure-system.sh --for-bench): autocannon rows only");
   const api = await startApiProcess(paths, { API_PROCESSES: processes }, nodeArgs);
   apiPids.set(api.url, api.pid);
-  await allProcesses(api.pid, processes);
   try {
     console.log(
       `API pid ${api.pid} at ${api.url} (API_PROCESSES=${processes}: ${withChildren(api.pid).length - 1 || 1} processes); ${connections} connections, ${duration} s per row`,
@@ -569,7 +565,6 @@ async function main(argv: string[]): Promise<void> {
       // The same URLs with the read caches off: every search runs its queries.
       const uncached = await startApiProcess(paths, { READ_CACHE_ENTRIES: "0", API_PROCESSES: processes });
       apiPids.set(uncached.url, uncached.pid);
-      await allProcesses(uncached.pid, processes);
       try {
         await searches(uncached.url, ", caches off");
       } finally {

@@ -147,19 +147,17 @@ export async function openEventStore<App = unknown>(
   const cache = new Map<number, CacheEntry>();
   const spare: BlockColumns[] = [];
   const scratch: Uint8Array[] = [];
-  /** An entry out of the cache and nobody reading it: its columns and read buffer to the pools. */
-  const recycle = (entry: CacheEntry) => {
-    if (entry.columns && spare.length < 4) spare.push(entry.columns);
-    if (entry.buffer && scratch.length < 4) scratch.push(entry.buffer);
-    entry.columns = null;
-    entry.bytes = null;
-    entry.buffer = null;
-  };
   /** The block's bytes are no longer needed once all of it is decoded: its read buffer to the pool. */
   const decodedAll = (entry: CacheEntry) => {
     if (entry.buffer && scratch.length < 4) scratch.push(entry.buffer);
     entry.buffer = null;
     entry.bytes = null;
+  };
+  /** An entry out of the cache and nobody reading it: its columns too. */
+  const recycle = (entry: CacheEntry) => {
+    decodedAll(entry);
+    if (entry.columns && spare.length < 4) spare.push(entry.columns);
+    entry.columns = null;
   };
   const load = (i: number, rows: number): CacheEntry => {
     const entry: CacheEntry = {

@@ -72,9 +72,6 @@ export function startWorker(env: Record<string, string>): ChildProcess & { outpu
  * every unfinished submission of its database, other test files' included), same Redis prefix and
  * storage. `close` stops both and drops the database.
  */
-/** What startApiAndWorker gives: the API (in-process), the worker process and their close. */
-export type ApiAndWorker = Awaited<ReturnType<typeof startApiAndWorker>>;
-
 export async function startApiAndWorker(overrides: Record<string, string> = {}) {
   const database = await freshDatabase(
     process.env.DATABASE_URL!,
@@ -97,6 +94,9 @@ export async function startApiAndWorker(overrides: Record<string, string> = {}) 
     },
   };
 }
+
+/** What startApiAndWorker gives: the API (in-process), the worker process and their close. */
+export type ApiAndWorker = Awaited<ReturnType<typeof startApiAndWorker>>;
 
 export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;

@@ -5,14 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiToken } from "../src/services/auth-tokens";
-import {
-  SHARED,
-  type startApi,
-  startApiAndWorker,
-  type startWorker,
-  waitFor,
-  waitProcessed,
-} from "./helpers";
+import { type ApiAndWorker, SHARED, startApiAndWorker, waitFor, waitProcessed } from "./helpers";
 import { patch, pathOf, sha256, TUS } from "./tus";
 
 // Hostile text through every field a user sets — the upload form and its metadata, the tus
@@ -47,9 +40,9 @@ function expectInert(page: string, where: string) {
   expect(page.match(/[\u202a-\u202e\u2066-\u2069]/g) ?? [], `${where}: bidi controls`).toEqual([]);
 }
 
-let api: Awaited<ReturnType<typeof startApi>>;
-let bed: Awaited<ReturnType<typeof startApiAndWorker>> | undefined;
-let worker: ReturnType<typeof startWorker>;
+let api: ApiAndWorker["api"];
+let bed: ApiAndWorker | undefined;
+let worker: ApiAndWorker["worker"];
 let maintainer: Record<string, string>;
 const gk107 = readFileSync(join(SHARED, "samples/gk107_hand.mmiotrace"), "utf8");
 

@@ -3,7 +3,7 @@
 // at a time, each stage timed apart so the per-request cost can be cut where it is.
 //
 //   npx tsx bench/src/api-events-cpu.bench.ts [--dir /tmp/mmiohub-api-bench] [--requests 300]
-//       [--limit 500] [--seed 1] [--intervals 65536,4096]
+//       [--limit 500] [--seed 1] [--intervals 65536,4096,1024]
 //
 // Needs the API benchmark's prepared data (npx tsx bench/src/api.bench.ts --only events prepares
 // it). For each checkpoint interval the big trace was ingested with, prints ms of CPU per request

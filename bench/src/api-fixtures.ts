@@ -393,7 +393,14 @@ export async function prepare(
   const existing = loadPrepared(paths);
   await ensureDatabase(paths.databaseUrl);
   await applyMigrations(paths.databaseUrl);
-  if (existing) return existing;
+  if (existing) {
+    const missing = options.intervals.filter((i) => !existing.big.some((b) => b.checkpointInterval === i));
+    if (missing.length > 0)
+      throw new Error(
+        `${paths.dir} was prepared without the big trace of interval ${missing.join(", ")}: pass --intervals ${existing.big.map((b) => b.checkpointInterval).join(",")}, or delete it and its database to prepare again`,
+      );
+    return existing;
+  }
   await mkdir(paths.storageDir, { recursive: true });
   const api = await startApiProcess(paths);
   const prepared: Prepared = {

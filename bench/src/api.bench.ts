@@ -6,7 +6,7 @@
 //       sends), MB/s and the API's RSS growth (sampled from /proc every 20 ms).
 //
 //   npx tsx bench/src/api.bench.ts [--dir /tmp/mmiohub-api-bench] [--duration 15] [--connections 20]
-//       [--small 1000] [--big-size 860M] [--intervals 65536,4096] [--upload-size 1G]
+//       [--small 1000] [--big-size 860M] [--intervals 65536,4096,1024] [--upload-size 1G]
 //       [--only search,events,upload] (events = events-api,events-page) [--no-floor] [--event-intervals 4096] [--api-node-options "--import ..."]
 //       [--api-processes auto|N] [--load-generator autocannon|wrk|both]
 //
@@ -493,7 +493,7 @@ async function main(argv: string[]): Promise<void> {
   const prepared: Prepared = await prepare(paths, {
     smallCount: Number(arg("--small") ?? "1000"),
     bigSize: parseSize(arg("--big-size") ?? "860M"),
-    intervals: (arg("--intervals") ?? "65536,4096").split(",").map(Number),
+    intervals: (arg("--intervals") ?? "65536,4096,1024").split(",").map(Number),
   });
   const prepSeconds = (performance.now() - t0) / 1000;
   const counts = await benchQuery<{ traces: string; registers: string; markers: string }>(

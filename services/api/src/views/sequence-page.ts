@@ -1,3 +1,4 @@
+import { putDec } from "@mmiohub/annotate";
 import { EVENT_KIND_NAMES, formatEvent, type TraceBatch } from "@mmiohub/trace";
 import {
   giveBackScratch,
@@ -38,6 +39,25 @@ for (const c of Object.keys(ESCAPES)) {
   ENTITY[c.charCodeAt(0)] = Buffer.from(escapeHtml(c), "latin1");
 }
 
+const bytes = (s: string) => new Uint8Array(Buffer.from(s, "latin1"));
+const ROW_START = bytes('<tr id="e');
+/** `" class="ev kind-READ` and the like, by event kind */
+const KIND_CLASS = EVENT_KIND_NAMES.map((name) => bytes(`" class="ev kind-${name}`));
+const KIND_CLASS_INVALID = bytes('" class="ev kind-INVALID');
+const LINKED = bytes(" linked");
+const TEXT_CELL = bytes('</a></td><td class="text">');
+const BR = bytes("<br>");
+const ROW_END = bytes("</td></tr>");
+
+/**
+ * `n` bytes of `from` (all of it by default) at `p`, by a loop: a row's pieces are a few to a few
+ * tens of bytes, where the native copy's call costs more than the copy.
+ */
+function putBytes(to: Uint8Array, p: number, from: Uint8Array, n = from.length): number {
+  for (let k = 0; k < n; k++) to[p + k] = from[k]!;
+  return p + n;
+}
+
 /**
  * The rows of a sequence page, written as the events come (one row per event, 500 and more per
  * page) straight into bytes: annotation text is copied from the annotator's buffer when it has
@@ -47,7 +67,9 @@ for (const c of Object.keys(ESCAPES)) {
 export class SequenceRows implements RowSink {
   private readonly out = takeScratch();
   /** `"><td class="n"><a href="/t/<trace>/e/`: the same bytes in every row */
-  private readonly link: Buffer;
+  private readonly link: Uint8Array;
+  /** the event number's digits, written once per row and copied where it appears again */
+  private readonly digits = new Uint8Array(24);
   count = 0;
 
   /** `from`..`to`: the linked range, highlighted. */
@@ -56,7 +78,7 @@ export class SequenceRows implements RowSink {
     private readonly from: number,
     private readonly to: number,
   ) {
-    this.link = Buffer.from(`"><td class="n"><a href="/t/${escapeHtml(traceId)}/e/`);
+    this.link = bytes(`"><td class="n"><a href="/t/${escapeHtml(traceId)}/e/`);
   }
 
   row(b: TraceBatch, i: number, text: Buffer, start: number, end: number): void {
@@ -64,27 +86,34 @@ export class SequenceRows implements RowSink {
     const n = b.start + i;
     this.count++;
     o.reserve(256 + this.link.length);
-    o.ascii('<tr id="e');
-    o.dec(n);
-    o.ascii('" class="ev kind-');
-    o.ascii(EVENT_KIND_NAMES[b.kind[i]!] ?? "INVALID");
-    if (n >= this.from && n <= this.to) o.ascii(" linked");
-    o.pos += this.link.copy(o.buf, o.pos);
-    o.dec(n);
-    o.byte(0x2d);
-    o.dec(n);
-    o.ascii('">');
-    o.dec(n);
-    o.ascii('</a></td><td class="text">');
+    const buf = o.buf;
+    const digits = this.digits;
+    const width = putDec(digits, 0, n);
+    let p = putBytes(buf, o.pos, ROW_START);
+    p = putBytes(buf, p, digits, width);
+    p = putBytes(buf, p, KIND_CLASS[b.kind[i]!] ?? KIND_CLASS_INVALID);
+    if (n >= this.from && n <= this.to) p = putBytes(buf, p, LINKED);
+    p = putBytes(buf, p, this.link);
+    p = putBytes(buf, p, digits, width);
+    buf[p++] = 0x2d;
+    p = putBytes(buf, p, digits, width);
+    buf[p++] = 0x22;
+    buf[p++] = 0x3e;
+    p = putBytes(buf, p, digits, width);
+    o.pos = putBytes(buf, p, TEXT_CELL);
     if (start === end) {
       // Not annotated: the kernel line.
       if (!writeAccessLine(o, b, i)) o.utf8(escapeHtml(withoutEol(formatEvent(b, i))));
     }
     for (let s = start; s < end; ) {
-      if (s > start) o.text("<br>");
+      if (s > start) {
+        o.reserve(BR.length);
+        o.pos = putBytes(o.buf, o.pos, BR);
+      }
       s = this.line(text, s, end) + 1;
     }
-    o.text("</td></tr>");
+    o.reserve(ROW_END.length);
+    o.pos = putBytes(o.buf, o.pos, ROW_END);
   }
 
   /**

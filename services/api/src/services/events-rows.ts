@@ -155,9 +155,36 @@ export function giveBackScratch(b: TextBuffer): void {
   if (scratch.length < 8 && b.buf.length <= 1 << 22) scratch.push(b);
 }
 
+/**
+ * `n` bytes of `from` (all of it by default) at `p`, by a loop: the pieces of a row are a few to a
+ * few tens of bytes, where a native copy's call costs more than the copy.
+ */
+export function putBytes(to: Uint8Array, p: number, from: Uint8Array, n = from.length): number {
+  for (let k = 0; k < n; k++) to[p + k] = from[k]!;
+  return p + n;
+}
+
+export const latin1 = (s: string) => new Uint8Array(Buffer.from(s, "latin1"));
+
 const QUOTE = 0x22;
+const SP = 0x20;
+// The constant parts of an events API row, as bytes.
+const N_KEY = latin1('{"n":');
 /** `,"kind":"READ","line":"` and the like, by event kind. */
-const KIND_THEN_LINE = EVENT_KIND_NAMES.map((name) => `,"kind":"${name}","line":"`);
+const KIND_THEN_LINE = EVENT_KIND_NAMES.map((name) => latin1(`,"kind":"${name}","line":"`));
+const LINE_THEN_TIME = latin1('","time":"');
+const TIME_KEY = latin1(',"time":');
+const NULL = latin1("null");
+const DEVICE_KEY = latin1(',"device":');
+const BAR_KEY = latin1(',"bar":');
+const OFFSET_KEY = latin1(',"offset":"0x');
+const NO_DEVICE = latin1(',"device":null,"bar":null,"offset":null');
+const WIDTH_KEY = latin1(',"width":');
+const VALUE_KEY = latin1(',"value":"0x');
+const ACCESS_W = latin1('","access":"W"');
+const ACCESS_R = latin1('","access":"R"');
+const NO_ACCESS = latin1(',"width":null,"value":null,"access":null');
+const ANNOTATED_KEY = latin1(',"annotated":[');
 const BACKSLASH = 0x5c;
 const NL = 0x0a;
 
@@ -185,51 +212,55 @@ export class JsonRows implements RowSink {
     let buf = o.buf;
     let p = o.pos;
     if (this.count++ > 0) buf[p++] = 0x2c;
-    p = putAscii(buf, p, '{"n":');
+    p = putBytes(buf, p, N_KEY);
     p = putDec(buf, p, b.start + i);
-    p = putAscii(buf, p, KIND_THEN_LINE[kind] ?? KIND_THEN_LINE[EventKind.INVALID]!);
+    p = putBytes(buf, p, KIND_THEN_LINE[kind] ?? KIND_THEN_LINE[EventKind.INVALID]!);
+    const lineAt = p;
     const line = putAccessLine(buf, p, b, i);
     if (line >= 0) {
-      buf[line] = QUOTE;
-      p = line + 1;
+      // A read or a write: its time is the line's second field ("R 4 12.345678 ..."), copied.
+      p = putBytes(buf, line, LINE_THEN_TIME);
+      let k = lineAt + 2;
+      while (buf[k] !== SP) k++;
+      for (k++; buf[k] !== SP; k++) buf[p++] = buf[k]!;
+      buf[p++] = QUOTE;
     } else {
       // Any other line, escaped (its closing quote included).
       o.pos = p;
       this.string(withoutEol(formatEvent(b, i)), true);
       o.reserve(512);
       buf = o.buf;
-      p = o.pos;
+      p = putBytes(buf, o.pos, TIME_KEY);
+      if (TIMED.has(kind)) {
+        buf[p++] = QUOTE;
+        p = putDec(buf, p, b.sec[i]!);
+        buf[p++] = 0x2e;
+        const usec = b.usec[i]!;
+        p = usec <= 999_999 ? putDecPad(buf, p, usec, 6) : putDec(buf, p, usec);
+        buf[p++] = QUOTE;
+      } else p = putBytes(buf, p, NULL);
     }
-    p = putAscii(buf, p, ',"time":');
-    if (TIMED.has(kind)) {
-      buf[p++] = QUOTE;
-      p = putDec(buf, p, b.sec[i]!);
-      buf[p++] = 0x2e;
-      const usec = b.usec[i]!;
-      p = usec <= 999_999 ? putDecPad(buf, p, usec, 6) : putDec(buf, p, usec);
-      buf[p++] = QUOTE;
-    } else p = putAscii(buf, p, "null");
     if (access && b.device[i]! >= 0) {
-      p = putAscii(buf, p, ',"device":');
+      p = putBytes(buf, p, DEVICE_KEY);
       p = putDec(buf, p, b.device[i]!);
-      p = putAscii(buf, p, ',"bar":');
+      p = putBytes(buf, p, BAR_KEY);
       p = putDec(buf, p, b.bar[i]!);
-      p = putAscii(buf, p, ',"offset":"0x');
+      p = putBytes(buf, p, OFFSET_KEY);
       p = putHex64(buf, p, b.offsetLo[i]!, b.offsetHi[i]!, 6);
       buf[p++] = QUOTE;
-    } else p = putAscii(buf, p, ',"device":null,"bar":null,"offset":null');
+    } else p = putBytes(buf, p, NO_DEVICE);
     if (access) {
       const width = b.width[i]!;
-      p = putAscii(buf, p, ',"width":');
+      p = putBytes(buf, p, WIDTH_KEY);
       p = putDec(buf, p, width);
-      p = putAscii(buf, p, ',"value":"0x');
+      p = putBytes(buf, p, VALUE_KEY);
       const hi = b.valueHi[i]!;
       p = hi
         ? putHex(buf, putHex(buf, p, hi, 1), b.valueLo[i]!, 8)
         : putHex(buf, p, b.valueLo[i]!, width * 2);
-      p = putAscii(buf, p, kind === EventKind.WRITE ? '","access":"W"' : '","access":"R"');
-    } else p = putAscii(buf, p, ',"width":null,"value":null,"access":null');
-    p = putAscii(buf, p, ',"annotated":[');
+      p = putBytes(buf, p, kind === EventKind.WRITE ? ACCESS_W : ACCESS_R);
+    } else p = putBytes(buf, p, NO_ACCESS);
+    p = putBytes(buf, p, ANNOTATED_KEY);
     o.pos = p;
     if (start < end) this.lines(text, start, end);
     o.reserve(2);

@@ -2,6 +2,8 @@ import { putDec } from "@mmiohub/annotate";
 import { EVENT_KIND_NAMES, formatEvent, type TraceBatch } from "@mmiohub/trace";
 import {
   giveBackScratch,
+  latin1,
+  putBytes,
   type RowSink,
   takeScratch,
   withoutEol,
@@ -39,24 +41,14 @@ for (const c of Object.keys(ESCAPES)) {
   ENTITY[c.charCodeAt(0)] = Buffer.from(escapeHtml(c), "latin1");
 }
 
-const bytes = (s: string) => new Uint8Array(Buffer.from(s, "latin1"));
-const ROW_START = bytes('<tr id="e');
+const ROW_START = latin1('<tr id="e');
 /** `" class="ev kind-READ` and the like, by event kind */
-const KIND_CLASS = EVENT_KIND_NAMES.map((name) => bytes(`" class="ev kind-${name}`));
-const KIND_CLASS_INVALID = bytes('" class="ev kind-INVALID');
-const LINKED = bytes(" linked");
-const TEXT_CELL = bytes('</a></td><td class="text">');
-const BR = bytes("<br>");
-const ROW_END = bytes("</td></tr>");
-
-/**
- * `n` bytes of `from` (all of it by default) at `p`, by a loop: a row's pieces are a few to a few
- * tens of bytes, where the native copy's call costs more than the copy.
- */
-function putBytes(to: Uint8Array, p: number, from: Uint8Array, n = from.length): number {
-  for (let k = 0; k < n; k++) to[p + k] = from[k]!;
-  return p + n;
-}
+const KIND_CLASS = EVENT_KIND_NAMES.map((name) => latin1(`" class="ev kind-${name}`));
+const KIND_CLASS_INVALID = latin1('" class="ev kind-INVALID');
+const LINKED = latin1(" linked");
+const TEXT_CELL = latin1('</a></td><td class="text">');
+const BR = latin1("<br>");
+const ROW_END = latin1("</td></tr>");
 
 /**
  * The rows of a sequence page, written as the events come (one row per event, 500 and more per
@@ -78,7 +70,7 @@ export class SequenceRows implements RowSink {
     private readonly from: number,
     private readonly to: number,
   ) {
-    this.link = bytes(`"><td class="n"><a href="/t/${escapeHtml(traceId)}/e/`);
+    this.link = latin1(`"><td class="n"><a href="/t/${escapeHtml(traceId)}/e/`);
   }
 
   row(b: TraceBatch, i: number, text: Buffer, start: number, end: number): void {

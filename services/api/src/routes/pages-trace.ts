@@ -1,4 +1,3 @@
-import { Readable } from "node:stream";
 import type { FastifyPluginAsync } from "fastify";
 import { AppError } from "../errors";
 import { isMaintainer } from "../services/auth-tokens";
@@ -6,7 +5,7 @@ import type { EventService } from "../services/events-read";
 import { registerNamer } from "../services/pages-registers";
 import { pageAuth } from "../services/pages-session";
 import { eventsRef } from "../services/pages-trace";
-import { SequenceRows, sequencePageParts } from "../views/sequence-page";
+import { SequenceRows, sequencePageBytes } from "../views/sequence-page";
 import { tracePage } from "../views/trace-page";
 import { maintainerPanelFor, sendPage } from "./page-reply";
 import { lastEvent, publicTraceOr404, rangeQuery, resolveRange } from "./traces-events";
@@ -82,7 +81,7 @@ export const tracePageRoutes: FastifyPluginAsync<{ events: EventService }> = asy
         : "";
       const registers = await app.reads.busiestRegisters(trace.id, 50);
       const nameOf = registerNamer(events.database(), trace.cards);
-      const parts = sequencePageParts({
+      const page = sequencePageBytes({
         trace,
         from: range.from,
         to: range.to,
@@ -95,13 +94,8 @@ export const tracePageRoutes: FastifyPluginAsync<{ events: EventService }> = asy
         permalink: `${config.PUBLIC_URL}/t/${trace.id}/e/${range.from}-${range.to}${filterQuery}`,
         registers: registers.map(nameOf),
       });
-      return reply
-        .type("text/html; charset=utf-8")
-        .header(
-          "content-length",
-          parts.reduce((n, p) => n + p.length, 0),
-        )
-        .send(Readable.from(parts));
+      reply.raw.once("close", page.release);
+      return reply.type("text/html; charset=utf-8").send(page.body);
     },
   );
 };

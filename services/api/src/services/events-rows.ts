@@ -150,9 +150,12 @@ export function takeScratch(): TextBuffer {
   return b;
 }
 
-/** `b` back to the pool (up to 8 kept, of 4 MiB at most): nothing may read it after this. */
+/**
+ * `b` back to the pool (up to 16 kept, of 4 MiB at most: a sequence page takes two, and each API
+ * process has a few answers in flight): nothing may read it after this.
+ */
 export function giveBackScratch(b: TextBuffer): void {
-  if (scratch.length < 8 && b.buf.length <= 1 << 22) scratch.push(b);
+  if (scratch.length < 16 && b.buf.length <= 1 << 22) scratch.push(b);
 }
 
 /**

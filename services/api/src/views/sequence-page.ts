@@ -149,7 +149,7 @@ export class SequenceRows implements RowSink {
 }
 
 /**
- * Stands for the rows in the page's markup when they are sent as bytes (sequencePageParts): a NUL,
+ * Stands for the rows in the page's markup when they are sent as bytes (sequencePageBytes): a NUL,
  * which no escaped text contains (escapeHtml shows it as U+2400).
  */
 const ROWS_MARK = "\u0000rows\u0000";
@@ -157,26 +157,31 @@ const ROWS_MARK = "\u0000rows\u0000";
 const JUMP_MARK = "\u0000jump\u0000";
 
 /**
- * The sequence page as bytes: its markup around the rows' bytes and the jump list's, which are not
- * turned into a string and back (150 KB and more for the rows, tens of KB for the markers of a long
- * trace: as strings, measuring and encoding them for the response cost more than writing them).
+ * The sequence page as bytes, in one pooled buffer: its markup around the rows' bytes and the jump
+ * list's, which are not turned into a string and back (150 KB and more for the rows, tens of KB for
+ * the markers of a long trace: as strings, measuring and encoding them for the response cost more
+ * than writing them). One buffer goes out in one write; sent as a stream of its parts, the page
+ * took a write and a turn of the event loop per part. `release` gives the buffer back to the pool
+ * once the page is sent (or will never be).
  */
-export function sequencePageParts(v: SequenceView): Buffer[] {
+export function sequencePageBytes(v: SequenceView): { body: Buffer; release: () => void } {
   const page = sequencePage(v, raw(ROWS_MARK), raw(JUMP_MARK)).value;
   const jump = jumpList(v.trace, v.to - v.from + 1, v.filterQuery);
-  const parts: Buffer[] = [];
+  const out = takeScratch();
   let at = 0;
   for (;;) {
     const rows = page.indexOf(ROWS_MARK, at);
     const list = page.indexOf(JUMP_MARK, at);
     const next = rows < 0 ? list : list < 0 ? rows : Math.min(rows, list);
     if (next < 0) break;
-    parts.push(Buffer.from(page.slice(at, next)));
-    parts.push(next === rows ? v.rows.bytes() : jump);
+    out.utf8(page.slice(at, next));
+    const bytes = next === rows ? v.rows.bytes() : jump;
+    out.reserve(bytes.length);
+    out.pos += bytes.copy(out.buf, out.pos);
     at = next + (next === rows ? ROWS_MARK : JUMP_MARK).length;
   }
-  parts.push(Buffer.from(page.slice(at)));
-  return parts;
+  out.utf8(page.slice(at));
+  return { body: out.buf.subarray(0, out.pos), release: () => giveBackScratch(out) };
 }
 
 /**
@@ -211,7 +216,7 @@ function jumpList(t: PublicTrace, len: number, q: string): Buffer {
 
 /**
  * The sequence page; `rows` and `jump` stand for the rows' markup and the jump list (sent as bytes
- * apart: sequencePageParts).
+ * apart: sequencePageBytes).
  */
 function sequencePage(v: SequenceView, rows: Html, jump: Html): Html {
   const t = v.trace;

@@ -8,12 +8,12 @@ import { spawn } from "node:child_process";
 // The API runs one process per CPU (API_PROCESSES=auto, services/api/src/cluster.ts): an annotated
 // events page is CPU work, and one process serves them at one core's pace.
 const services = [
-  ["api", "services/api/src/server.ts", []],
-  ["worker", "services/worker/src/main.ts", ["--max-semi-space-size=4"]],
+  ["api", "services/api/src/server.ts", [], { API_PROCESSES: "auto" }],
+  ["worker", "services/worker/src/main.ts", ["--max-semi-space-size=4"], {}],
 ];
-const children = services.map(([name, entry, flags]) => {
+const children = services.map(([name, entry, flags, defaults]) => {
   const child = spawn(process.execPath, [...flags, "--import", "tsx", entry], {
-    env: { API_PROCESSES: "auto", ...process.env },
+    env: { ...defaults, ...process.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   for (const stream of [child.stdout, child.stderr]) {

@@ -44,6 +44,9 @@ describe("EventStoreCache", () => {
     const { storage: blobs, closed } = await storage();
     const cache = new EventStoreCache(blobs, 2);
     const a = await cache.get("a");
+    // A second source of "a": the same store, a lease of its own.
+    const a2 = await cache.get("a");
+    expect(a2.store).toBe(a.store);
     const b = await cache.get("b");
     // "c" pushes "a" out while a source still reads it: its blob stays open for that source.
     const c = await cache.get("c");
@@ -52,7 +55,11 @@ describe("EventStoreCache", () => {
     const page = await a.store.readEvents(0, 5);
     expect(page.length).toBe(5);
     a.release();
-    a.release(); // a source closed twice gives the store back once
+    a.release(); // a source closed twice gives its lease back once: a2 still reads "a"
+    await tick();
+    expect(closed).toEqual([]);
+    expect((await a2.store.readEvents(5, 10)).length).toBe(5);
+    a2.release();
     await tick();
     expect(closed).toEqual(["a"]);
     // "b", read by nobody when "d" pushes it out, is closed at once.

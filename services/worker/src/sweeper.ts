@@ -1,5 +1,5 @@
 import type { PrismaClient } from "@mmiohub/db";
-import { enqueueIngest, JOBS } from "@mmiohub/jobs";
+import { enqueueIngest, ingestPending } from "@mmiohub/jobs";
 import type { Queue } from "bullmq";
 import type { Logger } from "pino";
 import { markFailed } from "./ingest/pipeline";
@@ -25,29 +25,19 @@ export async function sweep(
   });
   let enqueued = 0;
   for (const s of pending) {
-    const payload = { submissionId: s.id };
-    const jobId = JOBS.ingest.jobId(payload);
-    const job = await queue.getJob(jobId);
-    const state = job ? await job.getState() : "missing";
-    if (
-      state === "waiting" ||
-      state === "active" ||
-      state === "delayed" ||
-      state === "prioritized" ||
-      state === "waiting-children"
-    )
-      continue;
     if (s.attempts >= options.maxAttempts) {
-      await markFailed(
-        prisma,
-        s.id,
-        "INTERNAL",
-        `gave up after ${s.attempts} attempts: processing never completed`,
-      );
+      // Used up, unless a job of it is still to run (it may yet finish).
+      if (!(await ingestPending(queue, s.id)))
+        await markFailed(
+          prisma,
+          s.id,
+          "INTERNAL",
+          `gave up after ${s.attempts} attempts: processing never completed`,
+        );
       continue;
     }
-    await enqueueIngest(queue, s.id);
-    enqueued++;
+    // Left alone (false) when a job of it is waiting or running.
+    if (await enqueueIngest(queue, s.id)) enqueued++;
   }
   if (enqueued) log.info({ enqueued }, "sweep re-enqueued unfinished submissions");
   return enqueued;

@@ -96,6 +96,8 @@ export class S3BlobStore implements BlobStore {
       await out.finish(take());
     } catch (err) {
       await out.abort();
+      // The temporary object may exist all the same: a PutObject or CompleteMultipartUpload that
+      // failed on this side (timeout, cut connection) after the server had finished it.
       await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: tmpKey })).catch(() => {});
       throw err;
     }

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { freePort, REPO, waitFor } from "./helpers";
 
@@ -32,3 +32,17 @@ export const exitOf = (child: ChildProcess) =>
   new Promise<number | null>((resolve) =>
     child.exitCode !== null ? resolve(child.exitCode) : child.once("exit", (code) => resolve(code)),
   );
+
+/**
+ * A service's entry run to its exit, for one that refuses to start: its exit status and stderr.
+ * PORT 0 and a scratch STORAGE_DIR unless `env` says otherwise.
+ */
+export function runUntilExit(entry: string, env: Record<string, string>, timeout = 30_000) {
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(REPO, entry)], {
+    cwd: REPO,
+    env: { ...process.env, PORT: "0", STORAGE_DIR: "/tmp/mmiohub-startup-test", ...env },
+    encoding: "utf8",
+    timeout,
+  });
+  return { status: r.status, stderr: r.stderr };
+}

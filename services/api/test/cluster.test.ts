@@ -1,9 +1,7 @@
-import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { type ApiProcess, exitOf, startApiProcess } from "./api-process";
-import { REPO, waitFor } from "./helpers";
+import { type ApiProcess, exitOf, runUntilExit, startApiProcess } from "./api-process";
+import { waitFor } from "./helpers";
 
 // API_PROCESSES=2: a primary and two API processes sharing the port, as `npm start` and
 // docker-compose run it (API_PROCESSES=auto on a two-CPU machine).
@@ -121,17 +119,11 @@ describe("API_PROCESSES=2", () => {
   });
 
   it("stops with the reason, once, when the API processes cannot start", () => {
-    const r = spawnSync(process.execPath, ["--import", "tsx", join(REPO, "services/api/src/server.ts")], {
-      cwd: REPO,
-      env: {
-        ...process.env,
-        PORT: "0",
-        API_PROCESSES: "2",
-        DATABASE_URL: "postgresql://postgres@127.0.0.1:1/mmiohub",
-      },
-      encoding: "utf8",
-      timeout: 60_000,
-    });
+    const r = runUntilExit(
+      "services/api/src/server.ts",
+      { API_PROCESSES: "2", DATABASE_URL: "postgresql://postgres@127.0.0.1:1/mmiohub" },
+      60_000,
+    );
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/cannot reach PostgreSQL at 127\.0\.0\.1:1\/mmiohub \(DATABASE_URL\)/);
     expect(r.stderr).toMatch(/an API process exited before it was ready \(1\): stopping/);
@@ -139,12 +131,7 @@ describe("API_PROCESSES=2", () => {
   });
 
   it("refuses a bad API_PROCESSES with the variable named", () => {
-    const r = spawnSync(process.execPath, ["--import", "tsx", join(REPO, "services/api/src/server.ts")], {
-      cwd: REPO,
-      env: { ...process.env, PORT: "0", API_PROCESSES: "many" },
-      encoding: "utf8",
-      timeout: 30_000,
-    });
+    const r = runUntilExit("services/api/src/server.ts", { API_PROCESSES: "many" });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/API_PROCESSES/);
   });

@@ -1,18 +1,7 @@
-import { spawnSync } from "node:child_process";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { REPO } from "./helpers";
+import { runUntilExit as start } from "./api-process";
 
 // Each service refuses to start with one clear line naming the problem, not a stack trace.
-function start(entry: string, env: Record<string, string>) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(REPO, entry)], {
-    cwd: REPO,
-    env: { ...process.env, PORT: "0", STORAGE_DIR: "/tmp/mmiohub-startup-test", ...env },
-    encoding: "utf8",
-    timeout: 30_000,
-  });
-  return { status: r.status, stderr: r.stderr };
-}
 
 const cases: [string, Record<string, string>, RegExp][] = [
   ["a malformed PORT", { PORT: "eighty" }, /Invalid configuration:\n {2}- PORT: .*\(got "eighty"\)/],

@@ -28,6 +28,24 @@ export async function startApiProcess(env: Record<string, string>): Promise<ApiP
   return api;
 }
 
+/**
+ * The requests an API process has logged receiving so far (pino's "incoming request" lines; a line
+ * still being written is left out), in order.
+ */
+export function loggedRequests(p: ApiProcess): { pid: number; method: string; url: string }[] {
+  const out: { pid: number; method: string; url: string }[] = [];
+  for (const line of p.output().split("\n")) {
+    if (!line.includes('"msg":"incoming request"')) continue;
+    try {
+      const e = JSON.parse(line) as { pid: number; req: { method: string; url: string } };
+      out.push({ pid: e.pid, method: e.req.method, url: e.req.url });
+    } catch {
+      // cut off: not all of it has arrived
+    }
+  }
+  return out;
+}
+
 export const exitOf = (child: ChildProcess) =>
   new Promise<number | null>((resolve) =>
     child.exitCode !== null ? resolve(child.exitCode) : child.once("exit", (code) => resolve(code)),

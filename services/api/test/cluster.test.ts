@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import { type ApiProcess, exitOf, runUntilExit, startApiProcess } from "./api-process";
+import { type ApiProcess, exitOf, loggedRequests, runUntilExit, startApiProcess } from "./api-process";
 import { waitFor } from "./helpers";
 
 // API_PROCESSES=2: a primary and two API processes sharing the port, as `npm start` and
@@ -11,13 +11,7 @@ const childrenOf = (pid: number): number[] => {
 };
 
 /** pids of the processes that logged serving a request (pino puts the pid in every line). */
-const servingPids = (output: string): Set<number> =>
-  new Set(
-    output
-      .split("\n")
-      .filter((l) => l.includes('"msg":"incoming request"'))
-      .map((l) => (JSON.parse(l) as { pid: number }).pid),
-  );
+const servingPids = (p: ApiProcess): Set<number> => new Set(loggedRequests(p).map((r) => r.pid));
 
 let api: ApiProcess | undefined;
 afterAll(() => {
@@ -51,12 +45,12 @@ describe("API_PROCESSES=2", () => {
     await waitFor(
       async () => {
         expect(await get("/api/v1/traces?limit=1")).toBe(200);
-        return servingPids(api!.output()).size === 2 ? true : undefined;
+        return servingPids(api!).size === 2 ? true : undefined;
       },
       30_000,
       "both API processes to serve a request",
     );
-    expect([...servingPids(api.output())].sort()).toEqual([...first].sort());
+    expect([...servingPids(api)].sort()).toEqual([...first].sort());
 
     // One dies: another takes its place, and the other goes on answering meanwhile.
     process.kill(first[0]!, "SIGKILL");
@@ -76,7 +70,7 @@ describe("API_PROCESSES=2", () => {
     await waitFor(
       async () => {
         expect(await get("/api/v1/traces?limit=1")).toBe(200);
-        return servingPids(api!.output()).has(replacement) ? true : undefined;
+        return servingPids(api!).has(replacement) ? true : undefined;
       },
       30_000,
       "the replacement API process to serve a request",
@@ -100,7 +94,7 @@ describe("API_PROCESSES=2", () => {
     await waitFor(
       async () => {
         expect((await get("/api/v1/traces?limit=1")).status).toBe(200);
-        return servingPids(api!.output()).size === 2 ? true : undefined;
+        return servingPids(api!).size === 2 ? true : undefined;
       },
       30_000,
       "both API processes to serve a request",

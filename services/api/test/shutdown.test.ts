@@ -7,7 +7,7 @@ import { createPrisma, type PrismaClient } from "@mmiohub/db";
 import { createQueue, redisConnection } from "@mmiohub/jobs";
 import type { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ApiProcess, exitOf, startApiProcess } from "./api-process";
+import { type ApiProcess, exitOf, loggedRequests, startApiProcess } from "./api-process";
 import { waitFor } from "./helpers";
 import { privateDatabase } from "./private-database";
 import { metadataHeader, sha256, TUS } from "./tus";
@@ -25,15 +25,7 @@ const started: ApiProcess[] = [];
 /** Waits until the API process has logged receiving `method url` (its handler is running). */
 const seen = (p: ApiProcess, method: string, url: string) =>
   waitFor(
-    async () =>
-      p
-        .output()
-        .split("\n")
-        .some(
-          (l) => l.includes('"msg":"incoming request"') && l.includes(`"method":"${method}","url":"${url}"`),
-        )
-        ? true
-        : undefined,
+    async () => (loggedRequests(p).some((r) => r.method === method && r.url === url) ? true : undefined),
     20_000,
     () => `the API to receive ${method} ${url} (${p.output().slice(-500)})`,
   );

@@ -192,17 +192,30 @@ const BACKSLASH = 0x5c;
 const NL = 0x0a;
 
 /**
+ * Rows written into a pooled answer buffer (`out`), counted: `release` gives the buffer back once
+ * the answer is sent (or will never be).
+ */
+export abstract class PooledRows implements RowSink {
+  protected readonly out = takeScratch();
+  count = 0;
+
+  abstract row(b: TraceBatch, i: number, text: Buffer, start: number, end: number): void;
+
+  release(): void {
+    giveBackScratch(this.out);
+  }
+}
+
+/**
  * The events API's answer written straight into bytes, row by row as the events come: the JSON
  * that JSON.stringify would give for the same EventRow objects (same keys, order and values),
  * without building them. A 500-event page is ~140 KB: as objects and strings it cost more in
  * allocation and garbage collection than the annotation itself (bench/src/api.bench.ts).
  */
-export class JsonRows implements RowSink {
-  private readonly out = takeScratch();
-  count = 0;
-
+export class JsonRows extends PooledRows {
   /** `head`: the answer's fields before the events, as JSON members ("trace":"..",...). */
   constructor(head: Record<string, unknown>) {
+    super();
     const h = JSON.stringify(head);
     this.out.utf8(`${h.slice(0, -1)}${h.length > 2 ? "," : ""}"events":[`);
   }
@@ -318,11 +331,6 @@ export class JsonRows implements RowSink {
     const t = JSON.stringify(tail);
     this.out.utf8(`]${t.length > 2 ? `,${t.slice(1)}` : "}"}`);
     return this.out.buf.subarray(0, this.out.pos);
-  }
-
-  /** The buffer back to the pool, once the answer is sent (or will never be). */
-  release(): void {
-    giveBackScratch(this.out);
   }
 
   /** A JSON string of any text (`open`: its opening quote is already written). */

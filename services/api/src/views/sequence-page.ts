@@ -3,8 +3,8 @@ import { EVENT_KIND_NAMES, formatEvent, type TraceBatch } from "@mmiohub/trace";
 import {
   giveBackScratch,
   latin1,
+  PooledRows,
   putBytes,
-  type RowSink,
   takeScratch,
   withoutEol,
   writeAccessLine,
@@ -56,13 +56,11 @@ const ROW_END = latin1("</td></tr>");
  * nothing to escape (register lines are plain ASCII) and goes through escapeHtml otherwise, so
  * every piece of text is escaped all the same.
  */
-export class SequenceRows implements RowSink {
-  private readonly out = takeScratch();
+export class SequenceRows extends PooledRows {
   /** `"><td class="n"><a href="/t/<trace>/e/`: the same bytes in every row */
   private readonly link: Uint8Array;
   /** the event number's digits, written once per row and copied where it appears again */
   private readonly digits = new Uint8Array(24);
-  count = 0;
 
   /** `from`..`to`: the linked range, highlighted. */
   constructor(
@@ -70,6 +68,7 @@ export class SequenceRows implements RowSink {
     private readonly from: number,
     private readonly to: number,
   ) {
+    super();
     this.link = latin1(`"><td class="n"><a href="/t/${escapeHtml(traceId)}/e/`);
   }
 
@@ -140,11 +139,6 @@ export class SequenceRows implements RowSink {
   /** The rows' markup as bytes: a view of a pooled buffer, valid until `release`. */
   bytes(): Buffer {
     return this.out.buf.subarray(0, this.out.pos);
-  }
-
-  /** The buffer back to the pool, once the page is sent (or will never be). */
-  release(): void {
-    giveBackScratch(this.out);
   }
 }
 

@@ -11,10 +11,8 @@ export function apiProcessCount(setting: number | "auto"): number {
 const BALANCER = {
   /** API process -> primary: the app is built, send connections. */
   ready: "mmiohub:ready",
-  /** primary -> API process: a new connection (the message's handle, with an `id`), not read from yet. */
+  /** primary -> API process: a new connection (the message's handle), not read from yet. */
   connection: "mmiohub:connection",
-  /** API process -> primary: connection `id` arrived; the primary closes its own copy of it. */
-  taken: "mmiohub:taken",
 } as const;
 
 /** Set in the environment of the API processes the primary forks. */
@@ -25,7 +23,6 @@ export const underBalancer = () => process.env[BALANCED] === "1";
 
 const messageOf = (m: unknown): string | undefined =>
   typeof m === "object" && m !== null ? (m as { mmiohub?: string }).mmiohub : undefined;
-const idOf = (m: unknown): number | undefined => (m as { id?: number }).id;
 
 /**
  * The primary process of API_PROCESSES > 1: forks that many API processes and listens on the port
@@ -35,9 +32,6 @@ const idOf = (m: unknown): number | undefined => (m as { id?: number }).id;
  * 12 and 9, or 9 and 12, on two processes, and
  * the busier one's clients waited longer. Fewest open connections first did no better (8 and 13):
  * a busy process reports the closes of a previous set of connections tens of milliseconds late.)
- * The primary keeps its copy of a connection until the process says it arrived: connections still
- * on their way to a process that dies (in the IPC pipe, or sent to a process too stuck to read
- * them) go to another one instead of being lost.
  * An API process that dies while serving is replaced; one that dies before it is ready is a
  * start-up failure (configuration, database, Redis: it said why) and stops them all with exit
  * code 1. SIGTERM/SIGINT: the primary stops accepting and passes the signal on, each process
@@ -60,27 +54,17 @@ export function superviseApiProcesses(count: number, address: { host: string; po
     }
     return undefined;
   };
-  /** connections handed to each process that it has not yet said arrived, by id */
-  const unconfirmed = new Map<Worker, Map<number, Socket>>();
-  let lastId = 0;
-  const hand = (socket: Socket) => {
+  const server = createServer({ pauseOnConnect: true }, (socket: Socket) => {
     const worker = next();
     if (!worker) {
       socket.destroy();
       return;
     }
-    const id = ++lastId;
-    const pending = unconfirmed.get(worker) ?? new Map<number, Socket>();
-    unconfirmed.set(worker, pending);
-    pending.set(id, socket);
-    // keepOpen: the primary's copy stays open until the process confirms (`taken`); closing it then
-    // leaves the connection to the process (the last descriptor of it is what ends it).
-    worker.send({ mmiohub: BALANCER.connection, id }, socket, { keepOpen: true }, (err) => {
-      // Not sent (the process went away meanwhile): to another one.
-      if (err && pending.delete(id)) hand(socket);
+    // Failed: the process went away meanwhile; the client sees the connection close and retries.
+    worker.send({ mmiohub: BALANCER.connection }, socket, (err) => {
+      if (err) socket.destroy();
     });
-  };
-  const server = createServer({ pauseOnConnect: true }, hand);
+  });
   const stop = (signal: NodeJS.Signals, code: number) => {
     if (!stopping) exitCode = code;
     stopping = true;
@@ -98,32 +82,13 @@ export function superviseApiProcesses(count: number, address: { host: string; po
     stop("SIGTERM", 1);
   });
   cluster.on("message", (worker, message) => {
-    const kind = messageOf(message);
-    if (kind === BALANCER.taken) {
-      const pending = unconfirmed.get(worker);
-      const id = idOf(message)!;
-      pending?.get(id)?.destroy();
-      pending?.delete(id);
-      return;
-    }
-    if (kind !== BALANCER.ready || ready.includes(worker)) return;
+    if (messageOf(message) !== BALANCER.ready || ready.includes(worker)) return;
     ready.push(worker);
     if (!server.listening && !stopping) server.listen(address.port, address.host);
   });
   cluster.on("exit", (worker, code, signal) => {
     const at = ready.indexOf(worker);
     if (at >= 0) ready.splice(at, 1);
-    // The connections it never confirmed go to the others, once the messages it sent before it died
-    // are read. (Its IPC channel never reports a disconnect while a handle it was sent awaits its
-    // acknowledgement: the exit is what tells.)
-    setTimeout(() => {
-      const orphans = unconfirmed.get(worker);
-      unconfirmed.delete(worker);
-      for (const socket of orphans?.values() ?? []) {
-        if (stopping) socket.destroy();
-        else hand(socket);
-      }
-    }, 100);
     if (stopping) {
       if (alive() === 0) process.exit(exitCode);
       return;
@@ -144,7 +109,6 @@ export function superviseApiProcesses(count: number, address: { host: string; po
 export function acceptFromPrimary(accept: (socket: Socket) => boolean): void {
   process.on("message", (message, handle) => {
     if (messageOf(message) !== BALANCER.connection || !handle) return;
-    process.send?.({ mmiohub: BALANCER.taken, id: idOf(message) });
     const socket = handle as Socket;
     if (!accept(socket)) socket.destroy();
   });

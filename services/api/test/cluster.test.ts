@@ -52,7 +52,8 @@ describe("API_PROCESSES=2", () => {
     );
     expect([...servingPids(api)].sort()).toEqual([...first].sort());
 
-    // One dies: another takes its place, and the other goes on answering meanwhile.
+    // One dies: another takes its place, and the other goes on answering meanwhile (a connection
+    // handed to the dying one before the primary saw it die is lost: a client retries).
     process.kill(first[0]!, "SIGKILL");
     await healthy();
     const second = await waitFor(
@@ -79,37 +80,6 @@ describe("API_PROCESSES=2", () => {
     api.kill("SIGTERM");
     expect(await exitOf(api)).toBe(0);
     for (const pid of second) expect(() => process.kill(pid, 0), `process ${pid}`).toThrow();
-  });
-
-  it("hands the connections a process never took to another one when it dies", async () => {
-    api = await startApiProcess({ API_PROCESSES: "2" });
-    const primary = api.pid!;
-    const [stuck, live] = await waitFor(
-      async () => (childrenOf(primary).length === 2 ? childrenOf(primary) : undefined),
-      30_000,
-      "two API processes",
-    );
-    const get = (path: string) =>
-      fetch(`${api!.base}${path}`, { headers: { connection: "close" }, signal: AbortSignal.timeout(20_000) });
-    await waitFor(
-      async () => {
-        expect((await get("/api/v1/traces?limit=1")).status).toBe(200);
-        return servingPids(api!).size === 2 ? true : undefined;
-      },
-      30_000,
-      "both API processes to serve a request",
-    );
-    // A process that cannot read its IPC channel (stopped) is handed every other new connection;
-    // it dies without having taken them: they go to the other process, not lost.
-    process.kill(stuck!, "SIGSTOP");
-    const answers = Promise.all(Array.from({ length: 6 }, () => get("/health").then((r) => r.status)));
-    await new Promise((r) => setTimeout(r, 1_000));
-    process.kill(stuck!, "SIGKILL");
-    expect(await answers).toEqual([200, 200, 200, 200, 200, 200]);
-    expect(api.output()).toContain(`API process ${stuck} exited (SIGKILL); starting another`);
-    expect(childrenOf(primary)).toContain(live);
-    api.kill("SIGTERM");
-    expect(await exitOf(api)).toBe(0);
   });
 
   it("stops with the reason, once, when the API processes cannot start", () => {

@@ -3,7 +3,7 @@
 // at a time, each stage timed apart so the per-request cost can be cut where it is.
 //
 //   npx tsx bench/src/api-events-cpu.bench.ts [--dir /tmp/mmiohub-api-bench] [--requests 300]
-//       [--limit 500] [--seed 1] [--intervals 65536,4096,1024]
+//       [--limit 500] [--seed 1] [--intervals 1024,...] (default: every interval prepared)
 //
 // Needs the API benchmark's prepared data (npx tsx bench/src/api.bench.ts --only events prepares
 // it). For each checkpoint interval the big trace was ingested with, prints ms of CPU per request
@@ -11,9 +11,9 @@
 //   served:     EventService.scan into JsonRows, 500 events at a random offset (cold: blocks and
 //               checkpoint mostly not cached, as with random offsets under load), as the route does
 //   nowhere:    the same scan with a sink that keeps nothing (what the rows cost is the difference)
-//   objects:    EventService.read (EventRow objects), and with JSON.stringify of the answer: the
-//               route before JsonRows, the baseline
-//   and apart:  store block read + decode (readEventsInto a reused buffer, as the API reads), checkpoint read,
+//   objects:    the scan into RowObjects (EventRow objects), and with JSON.stringify of the answer:
+//               the route before JsonRows, the baseline
+//   and apart:  store block read + decode (the API's storeBatchSource), checkpoint read,
 //               annotator catch-up from the checkpoint to the offset (state only, as served,
 //               beside annotating into text that is dropped: the baseline, same offsets).
 // Nothing here asserts a time.
@@ -26,6 +26,7 @@ import type { PciDevice } from "@mmiohub/trace";
 import { rng } from "../../packages/trace/test/helpers";
 import { EventService, type RangeRequest, type TraceRef } from "../../services/api/src/services/events-read";
 import { JsonRows, RowObjects } from "../../services/api/src/services/events-rows";
+import { storeBatchSource } from "../../services/api/src/services/events-store-source";
 import { benchPaths, benchQuery, loadPrepared, percentile, RNNDB } from "./api-fixtures";
 
 function stats(ms: number[]): string {
@@ -127,16 +128,13 @@ async function main(argv: string[]): Promise<void> {
       nothing.push((await cpu(() => service.scan(ref, range(from), { row: () => {} }))).ms);
     const blocks: number[] = [];
     const checkpoints: number[] = [];
-    // The page's events block by block into one reused buffer, as the API's store source reads them.
-    const buffer = store.newBuffer();
-    const capacity = store.meta.blockEvents;
+    // The page's events block by block, read as the API reads them (its store source).
+    const source = storeBatchSource({
+      store: store as Parameters<typeof storeBatchSource>[0]["store"],
+      release() {},
+    });
     const readPage = async (from: number) => {
-      for (let s = from; s < from + limit; s = (Math.floor(s / capacity) + 1) * capacity)
-        await store.readEventsInto(
-          s,
-          Math.min(from + limit, (Math.floor(s / capacity) + 1) * capacity),
-          buffer,
-        );
+      for await (const _ of source.batches(from, from + limit - 1));
     };
     for (const from of offsets(2)) {
       blocks.push((await cpu(() => readPage(from))).ms);

@@ -153,7 +153,7 @@ export async function startApiProcess(
     await new Promise((r) => setTimeout(r, 100));
   }
   // The API processes start one after the other: wait for all of them, so every row has them all.
-  const setting = extra.API_PROCESSES ?? "1";
+  const setting = extra.API_PROCESSES ?? process.env.API_PROCESSES ?? "1";
   const want = apiProcessCount(setting === "auto" ? "auto" : Number(setting));
   for (let i = 0; want > 1 && withChildren(api.child.pid!).length < want + 1; i++) {
     if (i > 300)

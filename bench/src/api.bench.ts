@@ -7,7 +7,7 @@
 //
 //   npx tsx bench/src/api.bench.ts [--dir /tmp/mmiohub-api-bench] [--duration 15] [--connections 20]
 //       [--small 1000] [--big-size 860M] [--intervals 65536,4096,1024] [--upload-size 1G]
-//       [--only search,events,upload] (events = events-api,events-page) [--no-floor] [--event-intervals 4096] [--api-node-options "--import ..."]
+//       [--only search,events,upload] (events = events-api,events-page) [--no-floor] [--event-intervals 1024,...] [--api-node-options "--import ..."]
 //       [--api-processes auto|N] [--load-generator autocannon|wrk|both]
 //
 // The first run prepares everything under --dir (a database `mmiohub_api_bench`, blobs, the big
@@ -59,7 +59,7 @@ interface LoadResult {
   errors: number;
   /** CPU time (user + system) the API's processes used per request, ms; NaN when not known */
   cpuMs: number;
-  /** CPU time of this process (the load generator, autocannon) per request, ms */
+  /** CPU time of the load generator (autocannon in this process, or wrk's) per request, ms */
   clientCpuMs: number;
   /** share of the CPU time per API process ("51/49"), "-" for one */
   split: string;
@@ -170,7 +170,7 @@ async function loadWrk(
   seconds: number,
 ): Promise<LoadResult> {
   const file = join(tmpdir(), `mmiohub-wrk-paths-${process.pid}.txt`);
-  // More paths than requests made in the time (12,000 a second), so none is asked twice.
+  // More paths than requests made in the time (12,000 a second), so the list rarely wraps around.
   writeFileSync(file, `${Array.from({ length: 12_000 * seconds }, nextPath).join("\n")}\n`);
   const api = apiCpu(url);
   const script = new URL("./wrk-paths.lua", import.meta.url).pathname;
@@ -519,11 +519,17 @@ async function main(argv: string[]): Promise<void> {
   const processes = arg("--api-processes") ?? "auto";
   // --load-generator autocannon|wrk|both (default: both when wrk is installed)
   const chosen = arg("--load-generator");
+  if (chosen !== undefined && !["autocannon", "wrk", "both"].includes(chosen))
+    throw new Error(`--load-generator is autocannon, wrk or both (got ${chosen})`);
   if (chosen === "autocannon" || chosen === "wrk") generators = [chosen];
   if ((chosen === "wrk" || chosen === "both") && !HAVE_WRK)
-    throw new Error("wrk is not installed: bash scripts/ensure-system.sh --for-bench installs it");
+    throw new Error(
+      "wrk or GNU time (/usr/bin/time) is not installed: bash scripts/ensure-system.sh --for-bench installs both",
+    );
   if (!HAVE_WRK)
-    console.log("wrk not installed (bash scripts/ensure-system.sh --for-bench): autocannon rows only");
+    console.log(
+      "wrk or GNU time not installed (bash scripts/ensure-system.sh --for-bench): autocannon rows only",
+    );
   const api = await startApiProcess(paths, { API_PROCESSES: processes }, nodeArgs);
   apiPids.set(api.url, api.pid);
   try {

@@ -27,6 +27,7 @@ import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { applyMigrations, dropDatabase, ensureDatabase } from "@mmiohub/db";
 import autocannon from "autocannon";
+import { DEFAULT_CHECKPOINT_INTERVAL } from "../../services/worker/src/index-trace/defaults";
 import {
   type BenchPaths,
   benchQuery,
@@ -301,7 +302,7 @@ async function main() {
   await mkdir(paths.storageDir, { recursive: true });
   await recreateDatabase(databaseUrl);
   const api = await startApiProcess(paths, { LOG_LEVEL: "warn", API_PROCESSES: args["api-processes"]! });
-  const worker = startWorkerProcess(paths, 4096, Number(args.concurrency));
+  const worker = startWorkerProcess(paths, DEFAULT_CHECKPOINT_INTERVAL, Number(args.concurrency));
   try {
     // Something to browse: small traces through the real upload route and worker.
     log(`seeding ${SEED_TRACES} small traces ...`);

@@ -29,8 +29,8 @@ const messageOf = (m: unknown): string | undefined =>
  * itself, handing new connections to the ready API processes strictly in turn. (The cluster
  * module's own turn-taking skips a process that has not yet taken its last connection: under load,
  * 20 keep-alive clients connecting at once (21 connections with the benchmark's own) ended up
- * 12 and 9, or 9 and 12, on two processes, and
- * the busier one's clients waited longer. Fewest open connections first did no better (8 and 13):
+ * 12 and 9, or 9 and 12, on two processes, and the busier one's clients waited longer. Fewest
+ * open connections first did no better (8 and 13):
  * a busy process reports the closes of a previous set of connections tens of milliseconds late.)
  * An API process that dies while serving is replaced; one that dies before it is ready is a
  * start-up failure (configuration, database, Redis: it said why) and stops them all with exit

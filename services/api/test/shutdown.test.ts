@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ApiProcess, exitOf, loggedRequests, startApiProcess } from "./api-process";
 import { waitFor } from "./helpers";
 import { privateDatabase } from "./private-database";
-import { metadataHeader, sha256, TUS } from "./tus";
+import { createRequest, sha256, TUS } from "./tus";
 
 // Real API processes on one database, Redis and storage directory: a resumable upload moves between
 // instances; SIGTERM lets in-flight uploads finish, and past SHUTDOWN_GRACE_MS closes them with
@@ -90,14 +90,8 @@ function multipartParts(archive: Buffer, description: string) {
 }
 
 async function createTus(base: string, data: Buffer): Promise<string> {
-  const res = await fetch(`${base}/api/v1/uploads`, {
-    method: "POST",
-    headers: {
-      ...TUS,
-      "upload-length": String(data.length),
-      "upload-metadata": metadataHeader({ filename: "trace.tar.xz", sha256: sha256(data) }),
-    },
-  });
+  const { method, url, headers } = createRequest(data);
+  const res = await fetch(`${base}${url}`, { method, headers });
   expect(res.status, await res.clone().text()).toBe(201);
   return new URL(res.headers.get("location")!).pathname;
 }

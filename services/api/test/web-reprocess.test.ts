@@ -1,14 +1,14 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { multipart, REPO, type startApi, startApiAndWorker, type startWorker, waitFor } from "./helpers";
+import { type ApiAndWorker, multipart, REPO, startApiAndWorker, waitFor } from "./helpers";
 import { generatedTrace } from "./web-fixtures";
 
 // Permanent links through the real pipeline: upload, the worker builds the event store, the link
 // serves events from it; after a reprocess (new event store) the same link shows the same events.
-let api: Awaited<ReturnType<typeof startApi>>;
-let worker: ReturnType<typeof startWorker>;
-let both: Awaited<ReturnType<typeof startApiAndWorker>>;
+let api: ApiAndWorker["api"];
+let worker: ApiAndWorker["worker"];
+let both: ApiAndWorker;
 
 beforeAll(async () => {
   both = await startApiAndWorker();

@@ -21,6 +21,12 @@ interface OpenStore {
   evicted: boolean;
 }
 
+/** Out of the cache: its blob is closed once no source reads it (now, or at the last release). */
+function retire(o: OpenStore): void {
+  o.evicted = true;
+  if (o.users === 0) void o.reader.close().catch(() => {});
+}
+
 /** A store opened for one source, given back (`release`) when the source is done with it. */
 export interface StoreLease {
   store: EventStore<WorkerApp>;
@@ -58,13 +64,7 @@ export class EventStoreCache {
         const oldest = this.open.keys().next().value!;
         const evicted = this.open.get(oldest)!;
         this.open.delete(oldest);
-        evicted.then(
-          (o) => {
-            o.evicted = true;
-            if (o.users === 0) void o.reader.close().catch(() => {});
-          },
-          () => {},
-        );
+        evicted.then(retire, () => {});
       }
     }
     const o = await entry;
@@ -75,7 +75,8 @@ export class EventStoreCache {
       release: () => {
         if (released) return;
         released = true;
-        if (--o.users === 0 && o.evicted) void o.reader.close().catch(() => {});
+        o.users--;
+        if (o.evicted) retire(o);
       },
     };
   }

@@ -1,9 +1,8 @@
 // The worker process: configuration, connections, the ingest worker, the sweep, graceful close.
 import { ConfigError } from "@mmiohub/config";
 import { createPrisma } from "@mmiohub/db";
-import { createQueue, JOBS, redisConnection } from "@mmiohub/jobs";
+import { createQueue, redisConnection } from "@mmiohub/jobs";
 import { createBlobStore } from "@mmiohub/storage";
-import type { Job } from "bullmq";
 import { pino } from "pino";
 import { collectBlobGarbage } from "./blob-gc";
 import { loadWorkerEnv } from "./env";
@@ -39,29 +38,7 @@ await Promise.race([
 );
 
 const storage = createBlobStore(config);
-const worker = createIngestWorker({ prisma, storage, config, log }, { prefix: config.QUEUE_PREFIX });
-// Jobs running in this process, so a shutdown that runs out of time can hand them back.
-const active = new Map<string, Job>();
-worker.on("active", (job) => active.set(job.id ?? "", job));
-for (const event of ["completed", "failed"] as const)
-  worker.on(event, (job?: Job) => {
-    if (job) active.delete(job.id ?? "");
-  });
-
-/**
- * Gives a running job back to the queue at once (another worker starts it without waiting for the
- * lock to expire). The interrupted run does not count as an attempt: it was stopped, not crashed.
- * Should this run still commit meanwhile, the next one finds the submission done (saveTraces).
- */
-async function handBack(job: Job): Promise<void> {
-  const { submissionId } = JOBS.ingest.schema.parse(job.data);
-  await prisma.submission.updateMany({
-    where: { id: submissionId, status: { in: ["processing", "reprocessing"] }, attempts: { gt: 0 } },
-    data: { attempts: { decrement: 1 } },
-  });
-  await job.moveToWait(job.token);
-  log.info({ submissionId, jobId: job.id }, "shutdown: job handed back to the queue");
-}
+const ingest = createIngestWorker({ prisma, storage, config, log }, { prefix: config.QUEUE_PREFIX });
 
 // Installed before anything is awaited below: the worker takes jobs as soon as it exists, and a
 // SIGTERM during the start-up sweep must still let them finish or hand them back.
@@ -75,20 +52,19 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     clearInterval(timer);
     clearInterval(gcTimer);
     log.info(
-      { signal, running: active.size, graceMs: config.SHUTDOWN_GRACE_MS },
+      { signal, running: ingest.runningCount, graceMs: config.SHUTDOWN_GRACE_MS },
       "shutting down: letting running jobs finish",
     );
     // Past the grace and the hand-back, leave whatever still hangs (an unreachable Redis).
     setTimeout(() => process.exit(1), config.SHUTDOWN_GRACE_MS + 10_000).unref();
-    const closed = worker.close().then(() => true);
+    const closed = ingest.worker.close().then(() => true);
     const finished = await Promise.race([
       closed,
       new Promise<false>((resolve) => setTimeout(resolve, config.SHUTDOWN_GRACE_MS, false).unref()),
     ]);
     let code = 0;
     if (!finished) {
-      const results = await Promise.allSettled([...active.values()].map(handBack));
-      for (const r of results)
+      for (const r of await ingest.handBackRunning())
         if (r.status === "rejected") {
           // Its lock expires after JOB_LOCK_MS and the job is handed out again then.
           log.warn({ err: r.reason }, "shutdown: could not hand a job back");

@@ -1,26 +1,33 @@
 import { type IngestJob, JOBS, queueName, redisConnection } from "@mmiohub/jobs";
 import { type Job, UnrecoverableError, Worker } from "bullmq";
-import { IngestError } from "./ingest/errors";
-import { type IngestDeps, ingestSubmission, markFailed } from "./ingest/pipeline";
+import { IngestError, RunStopped } from "./ingest/errors";
+import { type IngestDeps, type IngestRun, ingestSubmission, markFailed } from "./ingest/pipeline";
 
 /**
  * The BullMQ worker for ingest jobs. Faults of the archive fail the submission at once with their
  * stored reason (UnrecoverableError: no retry); anything else is retried, and after the last
  * attempt the submission fails with an INTERNAL reason rather than staying "processing" forever.
+ * `handBackRunning` gives the jobs this process is running back to the queue (a shutdown out of
+ * time).
  */
 export function createIngestWorker(
   deps: IngestDeps,
   options: { concurrency?: number; prefix?: string } = {},
 ) {
+  const running = new Map<Job<IngestJob>, IngestRun>();
   const processor = async (job: Job<IngestJob>) => {
     const { submissionId } = JOBS.ingest.schema.parse(job.data);
     const log = deps.log.child({ submissionId, jobId: job.id, attempt: job.attemptsMade + 1 });
     log.info("ingest started");
+    const run: IngestRun = { stopping: false };
+    running.set(job, run);
     try {
-      const outcome = await ingestSubmission({ ...deps, log }, submissionId);
+      const outcome = await ingestSubmission({ ...deps, log }, submissionId, run);
       log.info({ outcome }, "ingest finished");
       return outcome;
     } catch (err) {
+      // handed back: the job is in the queue again, and this run never counted
+      if (err instanceof RunStopped) throw err;
       if (err instanceof IngestError) {
         log.info({ code: err.code, reason: err.message }, "submission rejected");
         await markFailed(deps.prisma, submissionId, err.code, err.message);
@@ -37,8 +44,37 @@ export function createIngestWorker(
       }
       log.error({ err }, "ingest failed");
       throw err;
+    } finally {
+      running.delete(job);
     }
   };
+
+  /**
+   * Gives a running job back to the queue at once (another worker starts it without waiting for
+   * the lock to expire). The interrupted run does not count as an attempt: it was stopped, not
+   * crashed. A run that has not counted yet never will; one whose count is being written is
+   * uncounted once that write is done. Should the run still commit meanwhile, the next one finds
+   * the submission done (saveTraces).
+   */
+  async function handBack(job: Job<IngestJob>, run: IngestRun): Promise<void> {
+    const { submissionId } = JOBS.ingest.schema.parse(job.data);
+    run.stopping = true;
+    const counted = await run.counted?.then(
+      () => true,
+      () => false,
+    );
+    if (counted)
+      await deps.prisma.submission.updateMany({
+        where: { id: submissionId, status: { in: ["processing", "reprocessing"] }, attempts: { gt: 0 } },
+        data: { attempts: { decrement: 1 } },
+      });
+    await job.moveToWait(job.token);
+    deps.log.info(
+      { submissionId, jobId: job.id, counted: counted ?? false },
+      "shutdown: job handed back to the queue",
+    );
+  }
+
   const worker = new Worker<IngestJob>(queueName("ingest", options.prefix), processor, {
     connection: redisConnection(deps.config.REDIS_URL, "worker"),
     concurrency: options.concurrency ?? deps.config.WORKER_CONCURRENCY,
@@ -48,5 +84,13 @@ export function createIngestWorker(
     maxStalledCount: Math.max(1, deps.config.MAX_ATTEMPTS - 1),
   });
   worker.on("error", (err) => deps.log.warn({ err }, "worker connection problem"));
-  return worker;
+  return {
+    worker,
+    /** How many jobs this process is running. */
+    get runningCount() {
+      return running.size;
+    },
+    /** Hands every running job back to the queue; a rejected result is a job left to its lock. */
+    handBackRunning: () => Promise.allSettled([...running].map(([job, run]) => handBack(job, run))),
+  };
 }

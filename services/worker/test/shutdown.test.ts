@@ -1,4 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { RunStopped } from "../src/ingest/errors";
+import { ingestSubmission } from "../src/ingest/pipeline";
 import { archiveOf, comparable, nonce, prisma, storedRows, submit, waitFor } from "./helpers";
 import { bigTrace, logLines, said, stopWorker, type WorkerProcess, workerTestBed } from "./worker-process";
 
@@ -58,9 +60,16 @@ describe("worker shutdown on SIGTERM", { timeout: 180_000 }, () => {
   it("past the grace, hands the job back at once; the next worker finishes it, once", async () => {
     const first = worker({ SHUTDOWN_GRACE_MS: "1" });
     const id = await enqueueAndWaitForStart(first);
+    // the run has counted as an attempt (the hand-back must take it back)
+    await waitFor(
+      async () =>
+        (await prisma().submission.findUniqueOrThrow({ where: { id } })).attempts === 1 ? true : undefined,
+      60_000,
+      "the run to count as an attempt",
+    );
     first.kill("SIGTERM");
     expect(await exited(first)).toBe(0);
-    expect(said(first, "shutdown: job handed back to the queue", id)).toHaveLength(1);
+    expect(said(first, "shutdown: job handed back to the queue", id).map((l) => l.counted)).toEqual([true]);
     expect(said(first, "ingest finished", id)).toEqual([]);
     const job = await bed.queue.getJob(`ingest-${id}`);
     expect(await job?.getState()).toBe("waiting");
@@ -94,5 +103,32 @@ describe("worker shutdown on SIGTERM", { timeout: 180_000 }, () => {
     expect({ ...rows, submission: [] }).toEqual({ ...finishedRows, submission: [] });
     await stopWorker(second);
     expect(second.exitCode).toBe(0);
+  });
+
+  it("SIGTERM as the job starts: the hand-back leaves no attempt counted, whichever comes first", async () => {
+    // the count may be not yet started, in flight or written when the hand-back comes (the CI
+    // failure of 1b31f22: an increment landing after the hand-back's decrement)
+    const w = worker({ SHUTDOWN_GRACE_MS: "1" });
+    const id = await enqueueAndWaitForStart(w);
+    w.kill("SIGTERM");
+    expect(await exited(w)).toBe(0);
+    expect(said(w, "shutdown: job handed back to the queue", id)).toHaveLength(1);
+    expect(await (await bed.queue.getJob(`ingest-${id}`))?.getState()).toBe("waiting");
+    const s = await prisma().submission.findUniqueOrThrow({ where: { id } });
+    expect(s.attempts).toBe(0);
+    await bed.queue.remove(`ingest-${id}`);
+  });
+
+  it("a run stopped before it counted writes nothing and is no attempt", async () => {
+    const id = await submit(bed.deps, await archiveOf(trace), `${nonce()}.tar.gz`);
+    const before = await prisma().submission.findUniqueOrThrow({ where: { id } });
+    const err = await ingestSubmission(bed.deps, id, { stopping: true }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RunStopped);
+    const after = await prisma().submission.findUniqueOrThrow({ where: { id } });
+    expect({ status: after.status, attempts: after.attempts }).toEqual({
+      status: before.status,
+      attempts: 0,
+    });
+    expect((await storedRows(id)).traces).toEqual([]);
   });
 });

@@ -63,6 +63,8 @@ export interface LogLine {
   msg?: string;
   submissionId?: string;
   outcome?: string;
+  /** the hand-back: whether the run had counted as an attempt */
+  counted?: boolean;
 }
 
 /** The JSON lines a worker process logged so far. */

@@ -28,3 +28,14 @@ export class IngestError extends Error {
     this.name = "IngestError";
   }
 }
+
+/**
+ * The run was stopped before it counted as an attempt (its job is being handed back to the queue
+ * on shutdown): nothing of it was written, and it is neither a failure nor an attempt.
+ */
+export class RunStopped extends Error {
+  constructor() {
+    super("stopped before it began: the job is handed back to the queue");
+    this.name = "RunStopped";
+  }
+}

@@ -10,7 +10,7 @@ import { PAGE_BYTES } from "../index-trace/register-stats";
 import { openArchive, peek } from "./archive";
 import { deleteUnreferencedBlobs } from "./blob-guard";
 import { indexContext } from "./context";
-import { IngestError } from "./errors";
+import { IngestError, RunStopped } from "./errors";
 import { Notes } from "./notes";
 import { saveTraces } from "./persist";
 import { buildRecords } from "./records";
@@ -21,6 +21,18 @@ export interface IngestDeps {
   storage: BlobStore;
   config: WorkerConfig;
   log: Logger;
+}
+
+/**
+ * One run of a submission's ingest, as the shutdown's hand-back sees it. `stopping` is set when
+ * the job is being handed back; `counted` is the write that counts the run as an attempt, once the
+ * run has started it. The check of the one and the start of the other happen without an await in
+ * between, so a hand-back either finds the write (and waits for it before uncounting the run) or
+ * the run never counts.
+ */
+export interface IngestRun {
+  stopping: boolean;
+  counted?: Promise<void>;
 }
 
 export interface FoundTrace {
@@ -225,7 +237,11 @@ async function dropUnreferenced(deps: IngestDeps, keys: string[]): Promise<void>
  * Runs the whole ingest for one submission and stores the outcome. Safe to run again: a retry
  * after a crash ends with the rows of a clean run. `reprocess` runs it on a finished submission.
  */
-export async function ingestSubmission(deps: IngestDeps, submissionId: string): Promise<"done" | "skipped"> {
+export async function ingestSubmission(
+  deps: IngestDeps,
+  submissionId: string,
+  run: IngestRun = { stopping: false },
+): Promise<"done" | "skipped"> {
   const submission = await deps.prisma.submission.findUnique({ where: { id: submissionId } });
   if (!submission) {
     deps.log.warn({ submissionId }, "no such submission; dropping job");
@@ -240,14 +256,18 @@ export async function ingestSubmission(deps: IngestDeps, submissionId: string): 
       `processing was attempted ${submission.attempts} times and never completed (the worker died each time)`,
     );
   }
-  await deps.prisma.submission.update({
-    where: { id: submissionId },
-    // a reprocessed submission keeps saying so (its previous traces are still the ones shown)
-    data: {
-      status: submission.status === "reprocessing" ? "reprocessing" : "processing",
-      attempts: { increment: 1 },
-    },
-  });
+  if (run.stopping) throw new RunStopped();
+  run.counted = deps.prisma.submission
+    .update({
+      where: { id: submissionId },
+      // a reprocessed submission keeps saying so (its previous traces are still the ones shown)
+      data: {
+        status: submission.status === "reprocessing" ? "reprocessing" : "processing",
+        attempts: { increment: 1 },
+      },
+    })
+    .then(() => undefined);
+  await run.counted;
   const notes = new Notes();
   const result = await readSubmission(
     deps,

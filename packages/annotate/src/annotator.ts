@@ -31,13 +31,28 @@ export const discardSink: AnnotationSink = {
   i2c() {},
 };
 
-/** Whether a BAR0 offset can change the NVIDIA decoders' state (or is the PMC_BOOT_0 read). */
-function decoderRegister(off: number): boolean {
+/**
+ * Whether an access to this BAR0 offset of an NVIDIA card can change the decoders' state:
+ * PMC_BOOT_0 (identification), the PRAMIN base, the VGA CRTC index registers and the I2C bus
+ * registers. For any other access, following a trace needs only the card's last access time (the
+ * SLEEP gaps): the ingest's checkpoint tracker feeds the annotator these alone.
+ */
+export function changesDecoderState(off: number): boolean {
   return (
     off === 0 ||
     off === PRAMIN_BASE_REG ||
-    (off & ~0x2001) === 0x6013d4 ||
-    (off & 0xfff000) === 0xe000 ||
+    off === CRTC_INDEX[0] ||
+    off === CRTC_INDEX[1] ||
+    (off & 0xfff000) === 0xe000
+  );
+}
+
+/** Whether a BAR0 offset is one of the NVIDIA decoders' (it may change their state, or is decoded by them). */
+function decoderRegister(off: number): boolean {
+  return (
+    changesDecoderState(off) ||
+    off === CRTC_DATA[0] ||
+    off === CRTC_DATA[1] ||
     (off >= PRAMIN_START && off < PRAMIN_END)
   );
 }

@@ -1,7 +1,7 @@
 export type { Access } from "./access";
 export { newAccess } from "./access";
 export type { AnnotatorOptions } from "./annotator";
-export { Annotator, discardSink } from "./annotator";
+export { Annotator, changesDecoderState, discardSink } from "./annotator";
 export type { CardSpec } from "./card";
 export { type CliIo, runCli, UsageError } from "./cli";
 export { DemmioWriter, type DemmioWriterOptions } from "./demmio-writer";

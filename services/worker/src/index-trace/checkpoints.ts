@@ -1,6 +1,7 @@
 import {
   Annotator,
   type AnnotatorState,
+  changesDecoderState,
   chooseCards,
   type DatabaseChoice,
   discardSink,
@@ -14,13 +15,12 @@ export const CHECKPOINT_FORMAT = "annotate/AnnotatorState@1";
 
 /**
  * Keeps the annotator's decoder state up to date over the whole trace, for the event store's
- * checkpoints, at a fraction of the cost of annotating: only accesses that can change the state
- * go through the annotator (PMC_BOOT_0, the PRAMIN base 0x1700, the VGA CRTC index registers and
- * the I2C bus registers 0xe000-0xefff of NVIDIA cards); for all others only the card's last
- * access time (SLEEP gaps) is kept here and written into each snapshot. Annotating every access
- * instead (register names and decodes for each) measured ~100k events/s here, far too slow for
- * ingest. test/checkpoints.test.ts checks the snapshots against a full annotation, so a new
- * decoder in the annotator that this filter misses shows up there.
+ * checkpoints, at a fraction of the cost of annotating: only the accesses of NVIDIA cards that
+ * can change the state (the annotator's `changesDecoderState`) go through it; for all others only
+ * the card's last access time (SLEEP gaps) is kept here and written into each snapshot.
+ * Annotating every access instead (register names and decodes for each) measured ~100k events/s
+ * here, far too slow for ingest. test/checkpoints.test.ts checks the snapshots against a full
+ * annotation, so a new decoder in the annotator that this filter misses shows up there.
  */
 export class CheckpointTracker {
   private annotator: Annotator | undefined;
@@ -77,10 +77,7 @@ export class CheckpointTracker {
       lastRow[card] = i;
       if (nvidia[card] !== 1 || bar[i] !== 0 || offsetHi[i] !== 0) continue;
       const off = offsetLo[i]!;
-      if (
-        !(off === 0 || off === 0x1700 || off === 0x6013d4 || off === 0x6033d4 || (off & 0xfff000) === 0xe000)
-      )
-        continue;
+      if (!changesDecoderState(off)) continue;
       const a = this.acc;
       a.card = card;
       a.sec = b.sec[i]!;

@@ -5,7 +5,7 @@ import { openEnvytoolsDatabase } from "@mmiohub/rnndb";
 import { createParser, type PciDevice, type TraceBatch } from "@mmiohub/trace";
 import { describe, expect, it } from "vitest";
 import { rng } from "../../../packages/trace/test/helpers";
-import { type EventRow, JsonRows, RowObjects } from "../src/services/events-rows";
+import { type EventRow, JsonRows, leaseScratch, RowObjects } from "../src/services/events-rows";
 import { escapeHtml } from "../src/views/html";
 import { SequenceRows } from "../src/views/sequence-page";
 
@@ -112,4 +112,29 @@ describe("rows written as bytes equal the rows built as objects", () => {
         check(bytes, `${name} seed ${seed}`);
       }
     });
+});
+
+describe("the pooled answer buffers", () => {
+  it("a buffer released twice goes back once: the next two answers get two buffers", () => {
+    const first = leaseScratch();
+    first.release();
+    first.release();
+    const a = leaseScratch();
+    const b = leaseScratch();
+    expect(a.out).not.toBe(b.out);
+    // a stale release of a buffer now lent again gives nothing back either
+    first.release();
+    expect(leaseScratch().out).not.toBe(a.out);
+    for (const lease of [a, b]) lease.release();
+  });
+
+  it("rows released early and again at the close share no buffer with the next rows", () => {
+    const rows = new SequenceRows("t", 0, 0);
+    rows.release();
+    rows.release();
+    const next = [new SequenceRows("t", 0, 0), new SequenceRows("t", 0, 0)];
+    const buffers = next.map((r) => (r as unknown as { out: unknown }).out);
+    expect(buffers[0]).not.toBe(buffers[1]);
+    for (const r of next) r.release();
+  });
 });

@@ -59,7 +59,8 @@ export const tracePageRoutes: FastifyPluginAsync<{ events: EventService }> = asy
       const filtered = Object.keys(range.filter).length > 0;
       const shownTo = Math.min(range.to, range.from + PAGE_EVENTS - 1);
       const rows = new SequenceRows(trace.id, range.from, range.to);
-      // The rows' bytes are a view of a pooled buffer: back to the pool once the response is done.
+      // The rows' bytes are a view of a pooled buffer: back to the pool once copied into the page,
+      // or, should anything before that fail, once the response is done.
       reply.raw.once("close", () => rows.release());
       await events.scan(
         eventsRef(trace),
@@ -94,6 +95,7 @@ export const tracePageRoutes: FastifyPluginAsync<{ events: EventService }> = asy
         permalink: `${config.PUBLIC_URL}/t/${trace.id}/e/${range.from}-${range.to}${filterQuery}`,
         registers: registers.map(nameOf),
       });
+      rows.release(); // copied into the page
       reply.raw.once("close", page.release);
       return reply.type("text/html; charset=utf-8").send(page.body);
     },

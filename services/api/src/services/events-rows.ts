@@ -144,7 +144,7 @@ export function writeAccessLine(out: TextBuffer, b: TraceBatch, i: number): bool
  */
 const scratch: TextBuffer[] = [];
 
-export function takeScratch(): TextBuffer {
+function takeScratch(): TextBuffer {
   const b = scratch.pop() ?? new TextBuffer(1 << 18);
   b.pos = 0;
   return b;
@@ -154,8 +154,25 @@ export function takeScratch(): TextBuffer {
  * `b` back to the pool (up to 16 kept, of 4 MiB at most: a sequence page takes two, and each API
  * process has a few answers in flight): nothing may read it after this.
  */
-export function giveBackScratch(b: TextBuffer): void {
+function giveBackScratch(b: TextBuffer): void {
   if (scratch.length < 16 && b.buf.length <= 1 << 22) scratch.push(b);
+}
+
+/**
+ * A pooled buffer and the once-only giving back of it: a second `release` (the answer's close
+ * after an early release, say) does nothing, where giving the buffer back twice would hand it to
+ * two answers at once.
+ */
+export function leaseScratch(): { out: TextBuffer; release: () => void } {
+  const out = takeScratch();
+  let held = true;
+  return {
+    out,
+    release: () => {
+      if (held) giveBackScratch(out);
+      held = false;
+    },
+  };
 }
 
 /**
@@ -196,13 +213,15 @@ const NL = 0x0a;
  * the answer is sent (or will never be).
  */
 export abstract class PooledRows implements RowSink {
-  protected readonly out = takeScratch();
+  private readonly lease = leaseScratch();
+  protected readonly out = this.lease.out;
   count = 0;
 
   abstract row(b: TraceBatch, i: number, text: Buffer, start: number, end: number): void;
 
+  /** The buffer back to the pool; once only, whatever the calls. */
   release(): void {
-    giveBackScratch(this.out);
+    this.lease.release();
   }
 }
 

@@ -1,11 +1,10 @@
 import { putDec } from "@mmiohub/annotate";
 import { EVENT_KIND_NAMES, formatEvent, type TraceBatch } from "@mmiohub/trace";
 import {
-  giveBackScratch,
   latin1,
+  leaseScratch,
   PooledRows,
   putBytes,
-  takeScratch,
   withoutEol,
   writeAccessLine,
 } from "../services/events-rows";
@@ -156,12 +155,12 @@ const JUMP_MARK = "\u0000jump\u0000";
  * the markers of a long trace: as strings, measuring and encoding them for the response cost more
  * than writing them). One buffer goes out in one write; sent as a stream of its parts, the page
  * took a write and a turn of the event loop per part. `release` gives the buffer back to the pool
- * once the page is sent (or will never be).
+ * once the page is sent (or will never be); the rows' buffer can go back as soon as this returns.
  */
 export function sequencePageBytes(v: SequenceView): { body: Buffer; release: () => void } {
   const page = sequencePage(v, raw(ROWS_MARK), raw(JUMP_MARK)).value;
   const jump = jumpList(v.trace, v.to - v.from + 1, v.filterQuery);
-  const out = takeScratch();
+  const { out, release } = leaseScratch();
   let at = 0;
   for (;;) {
     const rows = page.indexOf(ROWS_MARK, at);
@@ -175,7 +174,7 @@ export function sequencePageBytes(v: SequenceView): { body: Buffer; release: () 
     at = next + (next === rows ? ROWS_MARK : JUMP_MARK).length;
   }
   out.utf8(page.slice(at));
-  return { body: out.buf.subarray(0, out.pos), release: () => giveBackScratch(out) };
+  return { body: out.buf.subarray(0, out.pos), release };
 }
 
 /**

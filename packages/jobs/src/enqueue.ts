@@ -26,3 +26,12 @@ export async function enqueueIngest(queue: Queue, submissionId: string): Promise
   await queue.add("ingest", payload, { jobId });
   return true;
 }
+
+/**
+ * Enqueues the ingest of a submission just created: no job of its id can exist yet, so nothing
+ * is looked up first (one Redis round trip, where enqueueIngest takes three).
+ */
+export async function enqueueNewIngest(queue: Queue, submissionId: string): Promise<void> {
+  const payload = { submissionId };
+  await queue.add("ingest", payload, { jobId: JOBS.ingest.jobId(payload) });
+}

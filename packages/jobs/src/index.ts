@@ -1,3 +1,3 @@
 export { createQueue, type IngestJob, ingestJob, JOBS, type JobName, queueName } from "./catalog";
-export { enqueueIngest, ingestPending } from "./enqueue";
+export { enqueueIngest, enqueueNewIngest, ingestPending } from "./enqueue";
 export { redisConnection } from "./redis";

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Db, SubmissionStatus } from "@mmiohub/db";
-import { enqueueIngest } from "@mmiohub/jobs";
+import { enqueueNewIngest } from "@mmiohub/jobs";
 import type { BlobStore, PutResult } from "@mmiohub/storage";
 import type { Queue } from "bullmq";
 import type { FastifyBaseLogger } from "fastify";
@@ -105,7 +105,7 @@ async function enqueueOrLeaveToSweep(
   submissionId: string,
 ): Promise<void> {
   try {
-    await enqueueIngest(deps.queue, submissionId);
+    await enqueueNewIngest(deps.queue, submissionId);
   } catch (err) {
     deps.log.warn({ err, submissionId }, "could not enqueue ingest; the worker's sweep will pick it up");
   }

@@ -43,8 +43,9 @@ export class BlobVanishedError extends Error {
 
 /**
  * Deletes those of `keys` that no row references (a submission's archive, a trace's event store,
- * an attachment named in a submission's notes), each under its exclusive advisory lock held
- * until the references were checked and the blob deleted. Returns the deleted keys.
+ * an attachment named in a submission's notes: found through submission_note_keys_idx), each
+ * under its exclusive advisory lock held until the references were checked and the blob deleted.
+ * Returns the deleted keys.
  */
 export async function deleteUnreferencedBlobs(
   prisma: PrismaClient,
@@ -60,8 +61,10 @@ export async function deleteUnreferencedBlobs(
       const referenced = await tx.$queryRaw<{ k: string }[]>`
         SELECT archive_sha256 AS k FROM submission WHERE archive_sha256 = ANY(${candidates})
         UNION SELECT event_store_key FROM trace WHERE event_store_key = ANY(${candidates})
-        UNION SELECT k FROM (SELECT jsonb_path_query(notes, 'strict $.**.key') #>> '{}' AS k FROM submission) n
-              WHERE k = ANY(${candidates})`;
+        UNION SELECT k FROM submission s,
+                jsonb_array_elements_text(jsonb_path_query_array(s.notes, 'strict $.**.key')) AS k
+              WHERE jsonb_path_query_array(s.notes, 'strict $.**.key') ?| ${candidates}::text[]
+                AND k = ANY(${candidates})`;
       const keep = new Set(referenced.map((r) => r.k));
       const deleted: string[] = [];
       for (const key of candidates) {

@@ -1,5 +1,5 @@
 import { type IngestJob, JOBS, queueName, redisConnection } from "@mmiohub/jobs";
-import { type Job, UnrecoverableError, Worker } from "bullmq";
+import { type Job, UnrecoverableError, WaitingError, Worker } from "bullmq";
 import { IngestError, RunStopped } from "./ingest/errors";
 import { type IngestDeps, type IngestRun, ingestSubmission, markFailed } from "./ingest/pipeline";
 
@@ -15,6 +15,8 @@ export function createIngestWorker(
   options: { concurrency?: number; prefix?: string } = {},
 ) {
   const running = new Map<Job<IngestJob>, IngestRun>();
+  /** Hand-backs under way, by job: a run they stopped waits for theirs before it ends. */
+  const handingBack = new Map<Job<IngestJob>, Promise<void>>();
   const processor = async (job: Job<IngestJob>) => {
     const { submissionId } = JOBS.ingest.schema.parse(job.data);
     const log = deps.log.child({ submissionId, jobId: job.id, attempt: job.attemptsMade + 1 });
@@ -26,8 +28,13 @@ export function createIngestWorker(
       log.info({ outcome }, "ingest finished");
       return outcome;
     } catch (err) {
-      // handed back: the job is in the queue again, and this run never counted
-      if (err instanceof RunStopped) throw err;
+      if (err instanceof RunStopped) {
+        // Stopped by a hand-back, which moves the job to the queue: ended before it did, the run
+        // would fail the job (an attempt counted in the queue) while it still holds the lock.
+        // WaitingError tells BullMQ the job was moved to the queue, so it leaves it there.
+        await handingBack.get(job)?.catch(() => {});
+        throw new WaitingError(err.message);
+      }
       if (err instanceof IngestError) {
         log.info({ code: err.code, reason: err.message }, "submission rejected");
         await markFailed(deps.prisma, submissionId, err.code, err.message);
@@ -46,6 +53,7 @@ export function createIngestWorker(
       throw err;
     } finally {
       running.delete(job);
+      handingBack.delete(job);
     }
   };
 
@@ -56,9 +64,15 @@ export function createIngestWorker(
    * uncounted once that write is done. Should the run still commit meanwhile, the next one finds
    * the submission done (saveTraces).
    */
-  async function handBack(job: Job<IngestJob>, run: IngestRun): Promise<void> {
-    const { submissionId } = JOBS.ingest.schema.parse(job.data);
+  function handBack(job: Job<IngestJob>, run: IngestRun): Promise<void> {
     run.stopping = true;
+    const done = moveBack(job, run);
+    handingBack.set(job, done);
+    return done;
+  }
+
+  async function moveBack(job: Job<IngestJob>, run: IngestRun): Promise<void> {
+    const { submissionId } = JOBS.ingest.schema.parse(job.data);
     const counted = await run.counted?.then(
       () => true,
       () => false,

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { RunStopped } from "../src/ingest/errors";
 import { ingestSubmission } from "../src/ingest/pipeline";
+import { createIngestWorker } from "../src/worker";
 import { archiveOf, comparable, nonce, prisma, storedRows, submit, waitFor } from "./helpers";
 import { bigTrace, logLines, said, stopWorker, type WorkerProcess, workerTestBed } from "./worker-process";
 
@@ -117,6 +118,66 @@ describe("worker shutdown on SIGTERM", { timeout: 180_000 }, () => {
     const s = await prisma().submission.findUniqueOrThrow({ where: { id } });
     expect(s.attempts).toBe(0);
     await bed.queue.remove(`ingest-${id}`);
+  });
+
+  it("a hand-back before the run counted: the run stops, the job waits in the queue, nothing counted", async () => {
+    // The real worker in this process, its first read of the submission held until the hand-back
+    // is done: the run then sees it was stopped before it counted.
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let reached = () => {};
+    const atGate = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    const base = bed.deps.prisma;
+    const held = new Proxy(base, {
+      get(target, key, receiver) {
+        if (key !== "submission") return Reflect.get(target, key, receiver);
+        return new Proxy(target.submission, {
+          get(sub, k, r) {
+            if (k !== "findUnique") return Reflect.get(sub, k, r);
+            return async (...args: Parameters<typeof sub.findUnique>) => {
+              reached();
+              await gate;
+              return sub.findUnique(...args);
+            };
+          },
+        });
+      },
+    });
+    const ingest = createIngestWorker(
+      { ...bed.deps, prisma: held, config: { ...bed.deps.config, WORKER_CONCURRENCY: 1 } },
+      { prefix: bed.prefix },
+    );
+    const failed: string[] = [];
+    ingest.worker.on("failed", (job) => failed.push(String(job?.id)));
+    try {
+      const id = await submit(bed.deps, await archiveOf(trace), `${nonce()}.tar.gz`);
+      await bed.queue.add("ingest", { submissionId: id }, { jobId: `ingest-${id}`, attempts: 3 });
+      await atGate;
+      expect(ingest.runningCount).toBe(1);
+      // as the shutdown does: the worker takes no more jobs, then its running one is handed back
+      const closed = ingest.worker.close();
+      const handed = ingest.handBackRunning();
+      release();
+      expect((await handed).map((r) => r.status)).toEqual(["fulfilled"]);
+      await closed;
+      expect(ingest.runningCount).toBe(0);
+      const job = await bed.queue.getJob(`ingest-${id}`);
+      expect({ state: await job?.getState(), attemptsMade: job?.attemptsMade }).toEqual({
+        state: "waiting",
+        attemptsMade: 0,
+      });
+      expect(failed).toEqual([]);
+      const s = await prisma().submission.findUniqueOrThrow({ where: { id } });
+      expect({ status: s.status, attempts: s.attempts }).toEqual({ status: "received", attempts: 0 });
+      await bed.queue.remove(`ingest-${id}`);
+    } finally {
+      release();
+      await ingest.worker.close(true);
+    }
   });
 
   it("a run stopped before it counted writes nothing and is no attempt", async () => {

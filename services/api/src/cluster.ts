@@ -13,6 +13,8 @@ const BALANCER = {
   ready: "mmiohub:ready",
   /** primary -> API process: a new connection (the message's handle), not read from yet. */
   connection: "mmiohub:connection",
+  /** API process -> primary: shutting down (a signal of its own), send no more connections. */
+  draining: "mmiohub:draining",
 } as const;
 
 /** Set in the environment of the API processes the primary forks. */
@@ -34,7 +36,8 @@ const messageOf = (m: unknown): string | undefined =>
  * a busy process reports the closes of a previous set of connections tens of milliseconds late.)
  * An API process that dies while serving is replaced; one that dies before it is ready is a
  * start-up failure (configuration, database, Redis: it said why) and stops them all with exit
- * code 1. SIGTERM/SIGINT: the primary stops accepting and passes the signal on, each process
+ * code 1. One signalled on its own (a restart of one process) says so and gets no more
+ * connections while it finishes its requests; it is replaced once it exits. SIGTERM/SIGINT: the primary stops accepting and passes the signal on, each process
  * finishes its requests (SHUTDOWN_GRACE_MS), and the primary exits after the last. The API
  * processes are stateless (rate limits and uploads live in Redis, PostgreSQL and the blob store;
  * the read caches are cleared across processes by LISTEN/NOTIFY), so any may serve any request.
@@ -43,6 +46,8 @@ export function superviseApiProcesses(count: number, address: { host: string; po
   const say = (message: string) => process.stderr.write(`mmiohub-api: ${message}\n`);
   /** the API processes that are ready, in the order they take connections */
   const ready: Worker[] = [];
+  /** those that said they are shutting down, out of the turn */
+  const draining = new Set<Worker>();
   let turn = 0;
   let stopping = false;
   let exitCode = 0;
@@ -82,18 +87,27 @@ export function superviseApiProcesses(count: number, address: { host: string; po
     stop("SIGTERM", 1);
   });
   cluster.on("message", (worker, message) => {
-    if (messageOf(message) !== BALANCER.ready || ready.includes(worker)) return;
+    const kind = messageOf(message);
+    if (kind === BALANCER.draining) {
+      const at = ready.indexOf(worker);
+      if (at >= 0) ready.splice(at, 1);
+      draining.add(worker);
+      if (!stopping) say(`API process ${worker.process.pid} is shutting down: no new connections for it`);
+      return;
+    }
+    if (kind !== BALANCER.ready || ready.includes(worker) || draining.has(worker)) return;
     ready.push(worker);
     if (!server.listening && !stopping) server.listen(address.port, address.host);
   });
   cluster.on("exit", (worker, code, signal) => {
     const at = ready.indexOf(worker);
     if (at >= 0) ready.splice(at, 1);
+    const drained = draining.delete(worker);
     if (stopping) {
       if (alive() === 0) process.exit(exitCode);
       return;
     }
-    if (at < 0) {
+    if (at < 0 && !drained) {
       say(`an API process exited before it was ready (${signal ?? code}): stopping`);
       stop("SIGTERM", 1);
       return;
@@ -113,4 +127,12 @@ export function acceptFromPrimary(accept: (socket: Socket) => boolean): void {
     if (!accept(socket)) socket.destroy();
   });
   process.send?.({ mmiohub: BALANCER.ready });
+}
+
+/**
+ * In an API process under the primary, shutting down: asks the primary for no more connections
+ * (those already on their way are turned away by the caller).
+ */
+export function leaveTurn(): void {
+  if (process.connected) process.send?.({ mmiohub: BALANCER.draining }, undefined, {}, () => {});
 }

@@ -4,7 +4,7 @@ import { createPrisma } from "@mmiohub/db";
 import { createQueue, redisConnection } from "@mmiohub/jobs";
 import { createBlobStore } from "@mmiohub/storage";
 import { buildApp } from "./app";
-import { acceptFromPrimary, underBalancer } from "./cluster";
+import { acceptFromPrimary, leaveTurn, underBalancer } from "./cluster";
 import type { ApiConfig } from "./env";
 import { AppError } from "./errors";
 import { checkBackingServices } from "./startup";
@@ -93,8 +93,11 @@ export async function serve(config: ApiConfig): Promise<void> {
         return true;
       };
       // A listening app's close stops listening and waits for the connections itself; a handed-over
-      // one's would return at once, so it closes after its requests.
-      if (handedOver) app.server.closeIdleConnections();
+      // one's would return at once, so it closes after its requests, out of the primary's turn.
+      if (handedOver) {
+        leaveTurn();
+        app.server.closeIdleConnections();
+      }
       const closed = handedOver
         ? drained().then(() => app.close().then(() => true))
         : app.close().then(drained);

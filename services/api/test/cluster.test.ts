@@ -1,4 +1,6 @@
+import { once } from "node:events";
 import { readFileSync } from "node:fs";
+import { connect } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import { type ApiProcess, exitOf, loggedRequests, runUntilExit, startApiProcess } from "./api-process";
 import { waitFor } from "./helpers";
@@ -9,6 +11,21 @@ const childrenOf = (pid: number): number[] => {
   const text = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
   return text ? text.split(" ").map(Number) : [];
 };
+
+/** The requests logged so far, with the client's port (fastify's request log line has it). */
+const requestLines = (p: ApiProcess): { pid: number; remotePort: number }[] =>
+  p
+    .output()
+    .split("\n")
+    .filter((l) => l.includes('"msg":"incoming request"'))
+    .flatMap((l) => {
+      try {
+        const e = JSON.parse(l) as { pid: number; req: { remotePort: number } };
+        return [{ pid: e.pid, remotePort: e.req.remotePort }];
+      } catch {
+        return []; // cut off: not all of it has arrived
+      }
+    });
 
 /** pids of the processes that logged serving a request (pino puts the pid in every line). */
 const servingPids = (p: ApiProcess): Set<number> => new Set(loggedRequests(p).map((r) => r.pid));
@@ -80,6 +97,87 @@ describe("API_PROCESSES=2", () => {
     api.kill("SIGTERM");
     expect(await exitOf(api)).toBe(0);
     for (const pid of second) expect(() => process.kill(pid, 0), `process ${pid}`).toThrow();
+  });
+
+  it("an API process signalled on its own gets no new connections while it finishes, then is replaced", async () => {
+    api = await startApiProcess({ API_PROCESSES: "2", SHUTDOWN_GRACE_MS: "60000" });
+    const primary = api.pid!;
+    const first = await waitFor(
+      async () => (childrenOf(primary).length === 2 ? childrenOf(primary) : undefined),
+      30_000,
+      "two API processes",
+    );
+    await waitFor(
+      async () => {
+        await fetch(`${api!.base}/api/v1/traces?limit=1`, { headers: { connection: "close" } });
+        return servingPids(api!).size === 2 ? true : undefined;
+      },
+      30_000,
+      "both API processes to serve a request",
+    );
+    // An upload that keeps its process busy: headers and the start of a body that never ends.
+    const held = connect(Number(new URL(api.base).port), "127.0.0.1");
+    await once(held, "connect");
+    const boundary = "held-upload";
+    held.write(
+      [
+        "POST /api/v1/submissions HTTP/1.1",
+        "host: 127.0.0.1",
+        `content-type: multipart/form-data; boundary=${boundary}`,
+        "content-length: 1000000",
+        "",
+        `--${boundary}`,
+        'content-disposition: form-data; name="archive"; filename="held.tar.xz"',
+        "content-type: application/octet-stream",
+        "",
+        "partial",
+      ].join("\r\n"),
+    );
+    const heldPort = held.localPort!;
+    const busy = await waitFor(
+      async () => requestLines(api!).find((r) => r.remotePort === heldPort)?.pid,
+      30_000,
+      "the held upload to reach an API process",
+    );
+    const other = first.find((pid) => pid !== busy)!;
+    process.kill(busy, "SIGTERM");
+    await waitFor(
+      async () =>
+        api!.output().includes(`API process ${busy} is shutting down: no new connections for it`)
+          ? true
+          : undefined,
+      30_000,
+      "the primary to take the process out of the turn",
+    );
+    // Every new connection goes to the other process: none is turned away by the one finishing.
+    const before = requestLines(api).length;
+    const statuses: number[] = [];
+    for (let k = 0; k < 8; k++) {
+      const res = await fetch(`${api.base}/api/v1/traces?limit=1`, { headers: { connection: "close" } });
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual(Array(8).fill(200));
+    expect(
+      new Set(
+        requestLines(api)
+          .slice(before)
+          .map((r) => r.pid),
+      ),
+    ).toEqual(new Set([other]));
+    // The held upload ends (cut): the process exits, and the primary replaces it.
+    held.destroy();
+    const replaced = await waitFor(
+      async () => {
+        const now = childrenOf(primary);
+        return now.length === 2 && !now.includes(busy) ? now : undefined;
+      },
+      30_000,
+      "a replacement API process",
+    );
+    expect(replaced).toContain(other);
+    expect(api.output()).toContain(`API process ${busy} exited (0); starting another`);
+    api.kill("SIGTERM");
+    expect(await exitOf(api)).toBe(0);
   });
 
   it("stops with the reason, once, when the API processes cannot start", () => {

@@ -37,8 +37,9 @@ const messageOf = (m: unknown): string | undefined =>
  * An API process that dies while serving is replaced; one that dies before it is ready is a
  * start-up failure (configuration, database, Redis: it said why) and stops them all with exit
  * code 1. One signalled on its own (a restart of one process) says so and gets no more
- * connections while it finishes its requests; it is replaced once it exits. SIGTERM/SIGINT: the primary stops accepting and passes the signal on, each process
- * finishes its requests (SHUTDOWN_GRACE_MS), and the primary exits after the last. The API
+ * connections while it finishes its requests; it is replaced once it exits, as is one signalled
+ * while it starts. SIGTERM/SIGINT to the primary: it stops accepting and passes the signal on, each
+ * process finishes its requests (SHUTDOWN_GRACE_MS), and the primary exits after the last. The API
  * processes are stateless (rate limits and uploads live in Redis, PostgreSQL and the blob store;
  * the read caches are cleared across processes by LISTEN/NOTIFY), so any may serve any request.
  */
@@ -89,6 +90,7 @@ export function superviseApiProcesses(count: number, address: { host: string; po
   cluster.on("message", (worker, message) => {
     const kind = messageOf(message);
     if (kind === BALANCER.draining) {
+      if (worker.isDead()) return; // its exit came first: already replaced
       const at = ready.indexOf(worker);
       if (at >= 0) ready.splice(at, 1);
       draining.add(worker);
@@ -107,7 +109,10 @@ export function superviseApiProcesses(count: number, address: { host: string; po
       if (alive() === 0) process.exit(exitCode);
       return;
     }
-    if (at < 0 && !drained) {
+    // Stopped by a signal while it started (not by the primary): replaced like one that served. A
+    // start-up failure exits with code 1 and its reason.
+    const signalled = signal === "SIGTERM" || signal === "SIGINT";
+    if (at < 0 && !drained && !signalled) {
       say(`an API process exited before it was ready (${signal ?? code}): stopping`);
       stop("SIGTERM", 1);
       return;

@@ -4,8 +4,14 @@ import { freePort, REPO, waitFor } from "./helpers";
 
 export type ApiProcess = ChildProcess & { base: string; output: () => string };
 
-/** The real API process (src/server.ts), as deployed, on a port of its own; resolves once healthy. */
-export async function startApiProcess(env: Record<string, string>): Promise<ApiProcess> {
+/**
+ * The real API process (src/server.ts), as deployed, on a port of its own; resolves once healthy
+ * (at once with `healthy: false`).
+ */
+export async function startApiProcess(
+  env: Record<string, string>,
+  { healthy = true }: { healthy?: boolean } = {},
+): Promise<ApiProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "services/api/src/server.ts")], {
     cwd: REPO,
@@ -16,6 +22,7 @@ export async function startApiProcess(env: Record<string, string>): Promise<ApiP
   child.stdout?.on("data", (d) => (output += d));
   child.stderr?.on("data", (d) => (output += d));
   const api = Object.assign(child, { base: `http://127.0.0.1:${port}`, output: () => output });
+  if (!healthy) return api;
   await waitFor(
     async () => {
       if (child.exitCode !== null) throw new Error(`the API exited: ${output}`);

@@ -180,6 +180,42 @@ describe("API_PROCESSES=2", () => {
     expect(await exitOf(api)).toBe(0);
   });
 
+  it("an API process signalled while it starts is replaced; the others go on", async () => {
+    api = await startApiProcess({ API_PROCESSES: "2" }, { healthy: false });
+    const primary = api.pid!;
+    // at once: each takes seconds to load and connect before it is ready
+    const first = await waitFor(
+      async () => (childrenOf(primary).length === 2 ? childrenOf(primary) : undefined),
+      30_000,
+      "two API processes",
+    );
+    process.kill(first[0]!, "SIGTERM");
+    const second = await waitFor(
+      async () => {
+        const now = childrenOf(primary);
+        return now.length === 2 && !now.includes(first[0]!) ? now : undefined;
+      },
+      30_000,
+      "a replacement API process",
+    );
+    expect(second).toContain(first[1]);
+    expect(api.output()).toContain(`API process ${first[0]} exited (SIGTERM); starting another`);
+    expect(api.output()).not.toContain("exited before it was ready");
+    await waitFor(
+      async () => {
+        await fetch(`${api!.base}/api/v1/traces?limit=1`, { headers: { connection: "close" } }).catch(
+          () => {},
+        );
+        return servingPids(api!).size === 2 ? true : undefined;
+      },
+      60_000,
+      "both API processes to serve a request",
+    );
+    expect([...servingPids(api)].sort()).toEqual([...second].sort());
+    api.kill("SIGTERM");
+    expect(await exitOf(api)).toBe(0);
+  });
+
   it("stops with the reason, once, when the API processes cannot start", () => {
     const r = runUntilExit(
       "services/api/src/server.ts",

@@ -1,3 +1,4 @@
+import { EventEmitter } from "node:events";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { TraceAnnotator } from "@mmiohub/annotate";
@@ -126,6 +127,23 @@ describe("the pooled answer buffers", () => {
     first.release();
     expect(leaseScratch().out).not.toBe(a.out);
     for (const lease of [a, b]) lease.release();
+  });
+
+  it("rows that are the answer go back only once the writer is done and the response closed", () => {
+    const response = new EventEmitter();
+    const rows = new JsonRows({ trace: "t" });
+    const out = (r: unknown) => (r as { out: unknown }).out;
+    const written = rows.releaseAfter(response);
+    // the client went away in the middle of the scan: the buffer is still being written
+    response.emit("close");
+    const meanwhile = leaseScratch();
+    expect(meanwhile.out).not.toBe(out(rows));
+    meanwhile.release();
+    written();
+    // now it is back (the pool lends the last buffer given back first)
+    const next = leaseScratch();
+    expect(next.out).toBe(out(rows));
+    next.release();
   });
 
   it("rows released early and again at the close share no buffer with the next rows", () => {

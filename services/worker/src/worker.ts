@@ -28,12 +28,15 @@ export function createIngestWorker(
       log.info({ outcome }, "ingest finished");
       return outcome;
     } catch (err) {
-      if (err instanceof RunStopped) {
-        // Stopped by a hand-back, which moves the job to the queue: ended before it did, the run
-        // would fail the job (an attempt counted in the queue) while it still holds the lock.
-        // WaitingError tells BullMQ the job was moved to the queue, so it leaves it there.
+      if (run.stopping) {
+        // Handed back (stopped before it counted: RunStopped; or failing as the process closes its
+        // connections under it): the job is the queue's again, and the next run decides the
+        // submission's fate, not this one. Ended before the hand-back moved the job, the run would
+        // fail the job while it still holds the lock. WaitingError tells BullMQ the job was moved
+        // to the queue, so it leaves it there.
         await handingBack.get(job)?.catch(() => {});
-        throw new WaitingError(err.message);
+        log.info({ err: err instanceof RunStopped ? undefined : err }, "ingest stopped: handed back");
+        throw new WaitingError((err as Error).message);
       }
       if (err instanceof IngestError) {
         log.info({ code: err.code, reason: err.message }, "submission rejected");
@@ -82,7 +85,15 @@ export function createIngestWorker(
         where: { id: submissionId, status: { in: ["processing", "reprocessing"] }, attempts: { gt: 0 } },
         data: { attempts: { decrement: 1 } },
       });
-    await job.moveToWait(job.token);
+    try {
+      await job.moveToWait(job.token);
+    } catch (err) {
+      // The run ended meanwhile (completed, or failed to be retried): nothing to hand back.
+      const state = await job.getState().catch(() => "unknown");
+      if (state === "active" || state === "unknown") throw err;
+      deps.log.info({ submissionId, jobId: job.id, state }, "shutdown: the job ended before its hand-back");
+      return;
+    }
     deps.log.info(
       { submissionId, jobId: job.id, counted: counted ?? false },
       "shutdown: job handed back to the queue",

@@ -59,45 +59,48 @@ export const tracePageRoutes: FastifyPluginAsync<{ events: EventService }> = asy
       const filtered = Object.keys(range.filter).length > 0;
       const shownTo = Math.min(range.to, range.from + PAGE_EVENTS - 1);
       const rows = new SequenceRows(trace.id, range.from, range.to);
-      // The rows' bytes are a view of a pooled buffer: back to the pool once copied into the page,
-      // or, should anything before that fail, once the response is done.
-      reply.raw.once("close", () => rows.release());
-      await events.scan(
-        eventsRef(trace),
-        {
-          from: filtered ? range.from : Math.max(0, range.from - CONTEXT),
-          to: filtered ? shownTo : Math.min(last, shownTo + CONTEXT),
-          filter: range.filter,
-          limit: PAGE_EVENTS + 2 * CONTEXT,
-          annotate: true,
-        },
-        rows,
-      );
-      const filterQuery = filtered
-        ? `?${new URLSearchParams(
-            Object.entries(q.data)
-              .filter(([, v]) => v !== undefined)
-              .map(([k, v]): [string, string] => [k, String(v)]),
-          ).toString()}`
-        : "";
-      const registers = await app.reads.busiestRegisters(trace.id, 50);
-      const nameOf = registerNamer(events.database(), trace.cards);
-      const page = sequencePageBytes({
-        trace,
-        from: range.from,
-        to: range.to,
-        shownTo,
-        rows,
-        last,
-        filterQuery,
-        filters: q.data,
-        rnndbVersion: events.rnndbVersion(),
-        permalink: `${config.PUBLIC_URL}/t/${trace.id}/e/${range.from}-${range.to}${filterQuery}`,
-        registers: registers.map(nameOf),
-      });
-      rows.release(); // copied into the page
-      reply.raw.once("close", page.release);
-      return reply.type("text/html; charset=utf-8").send(page.body);
+      // The rows are written into a pooled buffer and copied into the page (a buffer of its own,
+      // back to the pool once the response is done with it): the rows' goes back when this
+      // handler is done, whatever happened.
+      try {
+        await events.scan(
+          eventsRef(trace),
+          {
+            from: filtered ? range.from : Math.max(0, range.from - CONTEXT),
+            to: filtered ? shownTo : Math.min(last, shownTo + CONTEXT),
+            filter: range.filter,
+            limit: PAGE_EVENTS + 2 * CONTEXT,
+            annotate: true,
+          },
+          rows,
+        );
+        const filterQuery = filtered
+          ? `?${new URLSearchParams(
+              Object.entries(q.data)
+                .filter(([, v]) => v !== undefined)
+                .map(([k, v]): [string, string] => [k, String(v)]),
+            ).toString()}`
+          : "";
+        const registers = await app.reads.busiestRegisters(trace.id, 50);
+        const nameOf = registerNamer(events.database(), trace.cards);
+        const page = sequencePageBytes({
+          trace,
+          from: range.from,
+          to: range.to,
+          shownTo,
+          rows,
+          last,
+          filterQuery,
+          filters: q.data,
+          rnndbVersion: events.rnndbVersion(),
+          permalink: `${config.PUBLIC_URL}/t/${trace.id}/e/${range.from}-${range.to}${filterQuery}`,
+          registers: registers.map(nameOf),
+        });
+        reply.raw.once("close", page.release);
+        return reply.type("text/html; charset=utf-8").send(page.body);
+      } finally {
+        rows.release();
+      }
     },
   );
 };

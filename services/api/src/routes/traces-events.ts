@@ -111,17 +111,21 @@ export const traceEventRoutes: FastifyPluginAsyncZod<{ events: EventService }> =
       const { from, to, filter } = resolveRange(trace, request.query);
       const annotate = request.query.annotate === "1" || request.query.annotate === "true";
       const rows = new JsonRows({ trace: trace.id, from, to, rnndbVersion: events.rnndbVersion() });
-      // The answer is a view of a pooled buffer: back to the pool once the response is done with
-      // it ('close' comes after the socket has written it, after the client went away, or after an
-      // error answer).
-      reply.raw.once("close", () => rows.release());
-      const { next } = await events.scan(
-        eventsRef(trace),
-        { from, to, filter, limit: request.query.limit, annotate },
-        rows,
-      );
-      // A Buffer is sent as it is: the response schema above describes it but serialises nothing.
-      return reply.type("application/json; charset=utf-8").send(rows.finish({ next }) as never);
+      // The answer is a view of a pooled buffer: back to the pool once this handler is done writing
+      // it and the response is done with it ('close' comes after the socket has written it, after
+      // the client went away, or after an error answer).
+      const written = rows.releaseAfter(reply.raw);
+      try {
+        const { next } = await events.scan(
+          eventsRef(trace),
+          { from, to, filter, limit: request.query.limit, annotate },
+          rows,
+        );
+        // A Buffer is sent as it is: the response schema above describes it but serialises nothing.
+        return reply.type("application/json; charset=utf-8").send(rows.finish({ next }) as never);
+      } finally {
+        written();
+      }
     },
   );
 };

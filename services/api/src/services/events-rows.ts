@@ -223,6 +223,21 @@ export abstract class PooledRows implements RowSink {
   release(): void {
     this.lease.release();
   }
+
+  /**
+   * For rows that are the response's body: releases once both the caller is done writing (the
+   * function returned, called in a `finally`) and `response` has closed (sent, failed, or the
+   * client gone). On the close alone, a client gone in the middle of a scan would hand the buffer
+   * to another request while the scan still writes into it.
+   */
+  releaseAfter(response: { once(event: "close", listener: () => void): unknown }): () => void {
+    let keys = 2;
+    const turn = () => {
+      if (--keys === 0) this.release();
+    };
+    response.once("close", turn);
+    return turn;
+  }
 }
 
 /**

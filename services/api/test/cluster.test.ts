@@ -12,6 +12,17 @@ const childrenOf = (pid: number): number[] => {
   return text ? text.split(" ").map(Number) : [];
 };
 
+/** The primary's two API processes once `gone` has been replaced (the new one may still be starting). */
+const replacementOf = (primary: number, gone: number) =>
+  waitFor(
+    async () => {
+      const now = childrenOf(primary);
+      return now.length === 2 && !now.includes(gone) ? now : undefined;
+    },
+    30_000,
+    `a replacement for API process ${gone}`,
+  );
+
 /** The requests logged so far, with the client's port (fastify's request log line has it). */
 const requestLines = (p: ApiProcess): { pid: number; remotePort: number }[] =>
   p
@@ -73,14 +84,7 @@ describe("API_PROCESSES=2", () => {
     // handed to the dying one before the primary saw it die is lost: a client retries).
     process.kill(first[0]!, "SIGKILL");
     await healthy();
-    const second = await waitFor(
-      async () => {
-        const now = childrenOf(primary);
-        return now.length === 2 && !now.includes(first[0]!) ? now : undefined;
-      },
-      30_000,
-      "a replacement API process",
-    );
+    const second = await replacementOf(primary, first[0]!);
     expect(second).toContain(first[1]);
     expect(api.output()).toContain(`API process ${first[0]} exited (SIGKILL); starting another`);
     // The replacement takes its turn at new connections once it listens.
@@ -166,14 +170,7 @@ describe("API_PROCESSES=2", () => {
     ).toEqual(new Set([other]));
     // The held upload ends (cut): the process exits, and the primary replaces it.
     held.destroy();
-    const replaced = await waitFor(
-      async () => {
-        const now = childrenOf(primary);
-        return now.length === 2 && !now.includes(busy) ? now : undefined;
-      },
-      30_000,
-      "a replacement API process",
-    );
+    const replaced = await replacementOf(primary, busy);
     expect(replaced).toContain(other);
     expect(api.output()).toContain(`API process ${busy} exited (0); starting another`);
     api.kill("SIGTERM");
@@ -190,14 +187,7 @@ describe("API_PROCESSES=2", () => {
       "two API processes",
     );
     process.kill(first[0]!, "SIGTERM");
-    const second = await waitFor(
-      async () => {
-        const now = childrenOf(primary);
-        return now.length === 2 && !now.includes(first[0]!) ? now : undefined;
-      },
-      30_000,
-      "a replacement API process",
-    );
+    const second = await replacementOf(primary, first[0]!);
     expect(second).toContain(first[1]);
     expect(api.output()).toContain(`API process ${first[0]} exited (SIGTERM); starting another`);
     expect(api.output()).not.toContain("exited before it was ready");

@@ -9,5 +9,6 @@ export {
 } from "./blob-store";
 export { createBlobStore, type StorageConfig, storageEnv } from "./create";
 export { BlobNotFoundError, BlobTooLargeError } from "./errors";
+export { GatheredWrites } from "./gathered-writes";
 export { LocalBlobStore } from "./local-blob-store";
 export { S3BlobStore, type S3BlobStoreOptions } from "./s3-blob-store";

@@ -13,6 +13,7 @@ import {
   type PutResult,
 } from "./blob-store";
 import { BlobNotFoundError, BlobTooLargeError } from "./errors";
+import { GatheredWrites } from "./gathered-writes";
 
 /**
  * Blobs in a local directory: `<root>/sha256/ab/<key>`. A write goes to `<root>/tmp/` while it is
@@ -32,6 +33,7 @@ export class LocalBlobStore implements BlobStore {
     const tmp = join(tmpDir, `${Date.now()}-${randomBytes(8).toString("hex")}`);
     const hash = createHash("sha256");
     const file = await open(tmp, "wx");
+    const writes = new GatheredWrites(file);
     let size = 0;
     try {
       for await (const chunk of source) {
@@ -39,8 +41,9 @@ export class LocalBlobStore implements BlobStore {
         if (options.maxBytes !== undefined && size > options.maxBytes)
           throw new BlobTooLargeError(options.maxBytes);
         hash.update(chunk);
-        await file.write(chunk);
+        await writes.add(chunk);
       }
+      await writes.flush();
       await file.sync();
     } catch (err) {
       await file.close().catch(() => {});

@@ -3,6 +3,9 @@ import { type Job, UnrecoverableError, WaitingError, Worker } from "bullmq";
 import { IngestError, RunStopped } from "./ingest/errors";
 import { type IngestDeps, type IngestRun, ingestSubmission, markFailed } from "./ingest/pipeline";
 
+/** A run under way, with its hand-back once one began (a stopped run waits for it). */
+type Running = IngestRun & { handBack?: Promise<void> };
+
 /**
  * The BullMQ worker for ingest jobs. Faults of the archive fail the submission at once with their
  * stored reason (UnrecoverableError: no retry); anything else is retried, and after the last
@@ -14,14 +17,12 @@ export function createIngestWorker(
   deps: IngestDeps,
   options: { concurrency?: number; prefix?: string } = {},
 ) {
-  const running = new Map<Job<IngestJob>, IngestRun>();
-  /** Hand-backs under way, by job: a run they stopped waits for theirs before it ends. */
-  const handingBack = new Map<Job<IngestJob>, Promise<void>>();
+  const running = new Map<Job<IngestJob>, Running>();
   const processor = async (job: Job<IngestJob>) => {
     const { submissionId } = JOBS.ingest.schema.parse(job.data);
     const log = deps.log.child({ submissionId, jobId: job.id, attempt: job.attemptsMade + 1 });
     log.info("ingest started");
-    const run: IngestRun = { stopping: false };
+    const run: Running = { stopping: false };
     running.set(job, run);
     try {
       const outcome = await ingestSubmission({ ...deps, log }, submissionId, run);
@@ -34,7 +35,7 @@ export function createIngestWorker(
         // submission's fate, not this one. Ended before the hand-back moved the job, the run would
         // fail the job while it still holds the lock. WaitingError tells BullMQ the job was moved
         // to the queue, so it leaves it there.
-        await handingBack.get(job)?.catch(() => {});
+        await run.handBack?.catch(() => {});
         log.info({ err: err instanceof RunStopped ? undefined : err }, "ingest stopped: handed back");
         throw new WaitingError((err as Error).message);
       }
@@ -56,7 +57,6 @@ export function createIngestWorker(
       throw err;
     } finally {
       running.delete(job);
-      handingBack.delete(job);
     }
   };
 
@@ -67,11 +67,10 @@ export function createIngestWorker(
    * uncounted once that write is done. Should the run still commit meanwhile, the next one finds
    * the submission done (saveTraces).
    */
-  function handBack(job: Job<IngestJob>, run: IngestRun): Promise<void> {
+  function handBack(job: Job<IngestJob>, run: Running): Promise<void> {
     run.stopping = true;
-    const done = moveBack(job, run);
-    handingBack.set(job, done);
-    return done;
+    run.handBack = moveBack(job, run);
+    return run.handBack;
   }
 
   async function moveBack(job: Job<IngestJob>, run: IngestRun): Promise<void> {

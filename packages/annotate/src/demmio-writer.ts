@@ -13,7 +13,15 @@ export interface DemmioWriterOptions {
   multiCard?: boolean;
   /** starting size of the text buffer (it grows as needed): small for a caller that reads as it goes */
   bufferBytes?: number;
+  /**
+   * The buffer to write into, in its format (TextBuffer.format), instead of one of the writer's
+   * own: a document being written around the annotation (the API's events rows) takes each
+   * event's text in place.
+   */
+  out?: TextBuffer;
 }
+
+const bytesOf = (s: string) => new Uint8Array(Buffer.from(s, "utf8"));
 
 /**
  * Renders annotations in demmio's line format (as `demmio -c` prints them), straight into a
@@ -22,13 +30,19 @@ export interface DemmioWriterOptions {
  */
 export class DemmioWriter implements AnnotationSink {
   private readonly out: TextBuffer;
+  /** " <= " and " => " as the buffer's format writes them ("<" and ">" are not plain in HTML) */
+  private readonly opWrite: Uint8Array;
+  private readonly opRead: Uint8Array;
   /** length of the last register line up to its name: where demmio aligns split byte lines */
   private lastPrefix = 0;
   private lastSec = -1;
   private secDigits = "";
 
   constructor(readonly options: DemmioWriterOptions = {}) {
-    this.out = new TextBuffer(options.bufferBytes);
+    this.out = options.out ?? new TextBuffer(options.bufferBytes);
+    const format = this.out.format;
+    this.opWrite = bytesOf(format ? format.escape(" <= ") : " <= ");
+    this.opRead = bytesOf(format ? format.escape(" => ") : " => ");
   }
 
   /** Bytes written since the last take. */
@@ -59,14 +73,23 @@ export class DemmioWriter implements AnnotationSink {
 
   /** A line of the trace that passes through unchanged (MARK, MAP, PCIDEV, ...), line end included. */
   raw(text: string): void {
-    this.out.utf8(text);
+    const o = this.out;
+    if (o.format === undefined) {
+      o.utf8(text);
+      return;
+    }
+    let end = text.length;
+    if (text.charCodeAt(end - 1) === NL) end--;
+    o.line(text.slice(0, end));
+    o.eol();
   }
 
   /** The kernel's `Lost N events.` marker, flagged after the marker line itself. */
   lost(count: number): void {
-    this.out.utf8(
-      `LOST ${count} events: the kernel's buffer overflowed, accesses are missing before this point\n`,
+    this.out.line(
+      `LOST ${count} events: the kernel's buffer overflowed, accesses are missing before this point`,
     );
+    this.out.eol();
   }
 
   sleep(card: number, gapUs: number): void {
@@ -77,7 +100,8 @@ export class DemmioWriter implements AnnotationSink {
     o.dec(Math.floor(gapUs / 1000));
     o.byte(DOT);
     o.decPad(gapUs % 1000, 3);
-    o.ascii("000ms\n");
+    o.ascii("000ms");
+    o.eol();
   }
 
   private card(card: number): void {
@@ -103,7 +127,13 @@ export class DemmioWriter implements AnnotationSink {
   }
 
   private op(a: Access): void {
-    this.out.ascii(a.write ? " <= " : " => ");
+    const o = this.out;
+    const op = a.write ? this.opWrite : this.opRead;
+    o.reserve(op.length);
+    const buf = o.buf;
+    let p = o.pos;
+    for (let k = 0; k < op.length; k++) buf[p++] = op[k]!;
+    o.pos = p;
   }
 
   register(a: Access, reg: AddressInfo, lo: number, hi: number, note: string | undefined): void {
@@ -126,7 +156,7 @@ export class DemmioWriter implements AnnotationSink {
       o.text(" ");
       o.text(note);
     }
-    o.text("\n");
+    o.eol();
   }
 
   registerByte(a: Access, _byte: number, reg: AddressInfo, value: number): void {
@@ -137,7 +167,7 @@ export class DemmioWriter implements AnnotationSink {
     o.text(reg.name);
     this.op(a);
     decodeInto(o, reg.type, value, 0, reg.width);
-    o.text("\n");
+    o.eol();
   }
 
   memory(a: Access, vramAddress: number): void {
@@ -163,7 +193,7 @@ export class DemmioWriter implements AnnotationSink {
     o.hexNum(offset);
     this.op(a);
     o.hex64(a.valueLo, a.valueHi);
-    o.byte(NL);
+    o.eol();
   }
 
   crtc(a: Access, head: number, index: number, data: number, reg: AddressInfo | undefined): void {
@@ -182,7 +212,7 @@ export class DemmioWriter implements AnnotationSink {
     this.op(a);
     if (reg) decodeInto(o, reg.type, data, 0, reg.width);
     else o.altHex(data);
-    o.text("\n");
+    o.eol();
   }
 
   i2c(card: number, busOffset: number, busName: string, text: string): void {
@@ -195,6 +225,6 @@ export class DemmioWriter implements AnnotationSink {
     o.text(busName);
     o.byte(SP);
     o.text(text);
-    o.text("\n");
+    o.eol();
   }
 }

@@ -10,5 +10,16 @@ export { basicIdentify, type ChipIdentifier, isNv50Plus } from "./identify";
 export { openTraceFile } from "./input";
 export type { AnnotationSink } from "./sink";
 export type { AnnotatorState, CardState, I2cBusState } from "./state";
-export { putAscii, putDec, putDecPad, putHex, putHex64, TextBuffer } from "./text-buffer";
+export {
+  Piece,
+  plainAscii,
+  putAscii,
+  putDec,
+  putDecPad,
+  putHex,
+  putHex64,
+  putPiece,
+  TextBuffer,
+  type TextFormat,
+} from "./text-buffer";
 export { type CardDescription, TraceAnnotator, traceIdentify } from "./trace-annotator";

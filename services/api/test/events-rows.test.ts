@@ -27,20 +27,26 @@ function parse(bytes: Uint8Array): { batches: TraceBatch[]; devices: readonly Pc
   return { batches, devices: parser.devices() };
 }
 
-/** Every event of a trace through the three sinks, annotated as the events service does it. */
+/**
+ * Every event of a trace through the three sinks, each with its own annotator writing into its
+ * rows, as the events service does it.
+ */
 function render(bytes: Uint8Array, annotate: boolean, from = 0, to = Number.MAX_SAFE_INTEGER) {
   const { batches, devices } = parse(bytes);
-  const annotator = new TraceAnnotator({ nvidia: database });
   const objects = new RowObjects();
   const json = new JsonRows({ trace: "t1", from, to: Math.min(to, 1e9), rnndbVersion: database.version });
   const page = new SequenceRows("t1", from, to);
-  for (const b of batches)
-    for (let i = 0; i < b.length; i++) {
-      const start = annotator.writer.pending;
-      annotator.batch(b, devices, i, i + 1);
-      const end = annotate ? annotator.writer.pending : start;
-      for (const sink of [objects, json, page]) sink.row(b, i, annotator.writer.written(), start, end);
-    }
+  for (const sink of [objects, json, page]) {
+    const annotator = new TraceAnnotator({ nvidia: database }, { out: sink.out });
+    for (const b of batches)
+      for (let i = 0; i < b.length; i++) {
+        sink.open(b, i);
+        const at = sink.out.pos;
+        annotator.batch(b, devices, i, i + 1);
+        if (!annotate) sink.out.pos = at;
+        sink.close(b, i, at);
+      }
+  }
   return { rows: objects.rows, json: json.finish({ next: null }), page: page.bytes().toString("utf8") };
 }
 

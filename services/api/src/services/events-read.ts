@@ -1,9 +1,9 @@
-import { type AnnotatorState, TraceAnnotator } from "@mmiohub/annotate";
+import { type AnnotatorState, type TextBuffer, TraceAnnotator } from "@mmiohub/annotate";
 import { openEnvytoolsDatabase, type RegisterDatabase } from "@mmiohub/rnndb";
 import type { BlobStore } from "@mmiohub/storage";
 import { EventKind, formatEvent } from "@mmiohub/trace";
 import { annotatedName, type EventFilter, passesRow } from "./events-filter";
-import { lines, type RowSink, TIMED } from "./events-rows";
+import { type RowSink, TIMED } from "./events-rows";
 import { type BatchSource, ScanState, textBatchSource } from "./events-scan";
 import { openTraceText, type TraceTextRef } from "./events-source";
 import { AnnotatorStateCache } from "./events-state-cache";
@@ -18,14 +18,6 @@ export interface RangeRequest {
   annotate: boolean;
 }
 
-const NO_TEXT = Buffer.alloc(0);
-/**
- * Annotation text kept in the writer before it is dropped (every row has had its part by then):
- * small, so the writer's buffer stays small. A buffer per request is memory outside the JS heap,
- * and allocating it by the megabyte made V8 run full collections often (node --trace-gc, 1000
- * pages in-process: 32 before, none after).
- */
-const KEEP_TEXT = 1 << 14;
 /**
  * Events of catch-up from a checkpoint (decoder state only) a cached annotator state must save
  * before it is kept. Keeping one costs a deep copy of the state that outlives the young generation:
@@ -54,6 +46,15 @@ function closesSource<T>(src: BatchSource, gen: AsyncGenerator<T>): AsyncGenerat
     return end(value);
   };
   return gen;
+}
+
+/** The lines of the annotation written into `out` from `at`, split at its format's line end. */
+function annotationLines(out: TextBuffer, at: number): string[] {
+  const end = out.format?.lineEnd;
+  const text = out.buf.toString("utf8", at, out.pos);
+  const lines = text.split(end ? Buffer.from(end).toString("latin1") : "\n");
+  if (lines[lines.length - 1] === "") lines.pop();
+  return lines;
 }
 
 /** Where a trace's events are: its event store when built, else the archive's text. */
@@ -95,13 +96,17 @@ export class EventService {
     return textBatchSource(await openTraceText(this.storage, ref));
   }
 
-  /** An annotator positioned (by checkpoint) at or before `from`, and the event it starts at. */
+  /**
+   * An annotator positioned (by checkpoint) at or before `from`, and the event it starts at; it
+   * writes into `out` when given (in its format), else into a buffer of its own.
+   */
   private async annotatorAt(
     src: BatchSource,
     from: number,
     storeKey?: string | null,
+    out?: TextBuffer,
   ): Promise<{ annotator: TraceAnnotator; begin: number }> {
-    const annotator = new TraceAnnotator({ nvidia: this.database() }, { bufferBytes: 2 * KEEP_TEXT });
+    const annotator = new TraceAnnotator({ nvidia: this.database() }, out ? { out } : undefined);
     const cp = await src.checkpoint(from);
     const cached = storeKey ? this.states.best(storeKey, from, cp?.eventIndex ?? 0) : undefined;
     if (cached) {
@@ -113,9 +118,9 @@ export class EventService {
   }
 
   /**
-   * Events of a range, each that passes the filter handed to `sink` with its annotation (as bytes
-   * in the annotator's own buffer: no string per event). Returns how many passed and where to
-   * continue when `limit` of them filled the page before `to`.
+   * Events of a range, each that passes the filter written by `sink` as a row, the annotator
+   * writing the event's annotation into the row in place (no string, no copy per event). Returns
+   * how many passed and where to continue when `limit` of them filled the page before `to`.
    */
   async scan(
     ref: TraceRef,
@@ -125,6 +130,7 @@ export class EventService {
     const { to, filter, limit } = req;
     const src = await this.source(ref);
     const storeKey = ref.eventStoreKey;
+    const out = sink.out;
     let annotator: TraceAnnotator | undefined;
     let begin = 0;
     let annotatedTo = 0;
@@ -135,9 +141,8 @@ export class EventService {
         from = Math.max(from, await src.findTime(filter.fromUs));
       const needAnnotation = req.annotate || filter.name !== undefined;
       ({ annotator, begin } = needAnnotation
-        ? await this.annotatorAt(src, from, storeKey)
+        ? await this.annotatorAt(src, from, storeKey, out)
         : { annotator: undefined, begin: from });
-      const writer = annotator?.writer;
       // Read once: the filter may be a dictionary-mode object (resolveRange deletes its unset keys).
       const { toUs, name } = filter;
       const everyRow = Object.keys(filter).length === 0;
@@ -156,30 +161,31 @@ export class EventService {
         }
         const hi = Math.min(b.length, to - b.start + 1);
         for (let i = lo; i < hi; i++) {
-          let start = 0;
-          let end = 0;
-          if (annotator && writer) {
-            if (writer.pending > KEEP_TEXT) writer.clear();
-            start = writer.pending;
-            annotator.batch(b, devices, i, i + 1);
-            end = writer.pending;
-            annotatedTo = b.start + i + 1;
-          }
           // Past the end of a time window once inside it: done. (Before it, a later timestamp may be
           // a damaged trace going backwards, so it does not end the scan.)
           if (toUs !== undefined && count > 0 && TIMED.has(b.kind[i]!) && b.sec[i]! * 1e6 + b.usec[i]! > toUs)
             return { count, next: null };
-          if (!everyRow && !passesRow(filter, b, i)) continue;
-          const written = writer?.written();
+          const kept = everyRow || passesRow(filter, b, i);
+          if (kept) sink.open(b, i);
+          const at = out.pos;
+          if (annotator) {
+            annotator.batch(b, devices, i, i + 1);
+            annotatedTo = b.start + i + 1;
+          }
+          if (!kept) {
+            // Annotated for the decoders' state: its text goes.
+            out.pos = at;
+            continue;
+          }
           if (
             name !== undefined &&
-            !annotatedName(lines(written!.toString("utf8", start, end)))
-              ?.toLowerCase()
-              .startsWith(name)
-          )
+            !annotatedName(annotationLines(out, at))?.toLowerCase().startsWith(name)
+          ) {
+            sink.drop();
             continue;
-          if (written && req.annotate) sink.row(b, i, written, start, end);
-          else sink.row(b, i, NO_TEXT, 0, 0);
+          }
+          if (!req.annotate) out.pos = at;
+          sink.close(b, i, at);
           if (++count >= limit) return { count, next: b.start + i < to ? b.start + i + 1 : null };
         }
       }

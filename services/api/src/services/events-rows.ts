@@ -1,4 +1,15 @@
-import { putAscii, putDec, putDecPad, putHex, putHex64, TextBuffer } from "@mmiohub/annotate";
+import {
+  Piece,
+  plainAscii,
+  putAscii,
+  putDec,
+  putDecPad,
+  putHex,
+  putHex64,
+  putPiece,
+  TextBuffer,
+  type TextFormat,
+} from "@mmiohub/annotate";
 import { EVENT_KIND_NAMES, EventKind, formatEvent, type TraceBatch } from "@mmiohub/trace";
 import { isAccess } from "./events-filter";
 
@@ -21,12 +32,19 @@ export interface EventRow {
 }
 
 /**
- * Where the events of a range go, one call per event that passed the filter. `text` holds the
- * event's annotation as bytes `start` to `end` (demmio lines, each ending in "\n"; none when the
- * range is not annotated), valid during the call only.
+ * Where the events of a range go, row by row, each written in place: `open` writes what comes
+ * before the event's annotation into `out`, the annotator then writes the annotation right there
+ * (in `out`'s format: its lines end in the format's line end), and `close` ends the row. An event
+ * whose annotation shows it does not pass the filter is taken back with `drop`.
  */
 export interface RowSink {
-  row(b: TraceBatch, i: number, text: Buffer, start: number, end: number): void;
+  readonly out: TextBuffer;
+  /** Starts the row of event `i` of `b`. */
+  open(b: TraceBatch, i: number): void;
+  /** Ends the row opened: its annotation is `out`'s bytes from `at` to `out.pos` (none when equal). */
+  close(b: TraceBatch, i: number, at: number): void;
+  /** Takes back the row opened, as if it had never been. */
+  drop(): void;
 }
 
 export const TIMED = new Set<number>([
@@ -87,9 +105,20 @@ function rowOf(b: TraceBatch, i: number, annotated: string[]): EventRow {
 /** The rows as objects (EventRow): for callers that work on them rather than send them. */
 export class RowObjects implements RowSink {
   readonly rows: EventRow[] = [];
+  /** each row's annotation, as demmio's text */
+  readonly out = new TextBuffer(1 << 12);
 
-  row(b: TraceBatch, i: number, text: Buffer, start: number, end: number): void {
-    this.rows.push(rowOf(b, i, lines(text.toString("utf8", start, end))));
+  open(): void {
+    this.out.pos = 0;
+  }
+
+  close(b: TraceBatch, i: number, at: number): void {
+    this.rows.push(rowOf(b, i, lines(this.out.buf.toString("utf8", at, this.out.pos))));
+    this.out.pos = 0;
+  }
+
+  drop(): void {
+    this.out.pos = 0;
   }
 }
 
@@ -147,6 +176,7 @@ const scratch: TextBuffer[] = [];
 function takeScratch(): TextBuffer {
   const b = scratch.pop() ?? new TextBuffer(1 << 18);
   b.pos = 0;
+  b.format = undefined;
   return b;
 }
 
@@ -189,24 +219,22 @@ export const latin1 = (s: string) => new Uint8Array(Buffer.from(s, "latin1"));
 const QUOTE = 0x22;
 const SP = 0x20;
 // The constant parts of an events API row, as bytes.
-const N_KEY = latin1('{"n":');
+const N_KEY = new Piece('{"n":');
 /** `,"kind":"READ","line":"` and the like, by event kind. */
-const KIND_THEN_LINE = EVENT_KIND_NAMES.map((name) => latin1(`,"kind":"${name}","line":"`));
-const LINE_THEN_TIME = latin1('","time":"');
-const TIME_KEY = latin1(',"time":');
-const NULL = latin1("null");
-const DEVICE_KEY = latin1(',"device":');
-const BAR_KEY = latin1(',"bar":');
-const OFFSET_KEY = latin1(',"offset":"0x');
-const NO_DEVICE = latin1(',"device":null,"bar":null,"offset":null');
-const WIDTH_KEY = latin1(',"width":');
-const VALUE_KEY = latin1(',"value":"0x');
-const ACCESS_W = latin1('","access":"W"');
-const ACCESS_R = latin1('","access":"R"');
-const NO_ACCESS = latin1(',"width":null,"value":null,"access":null');
-const ANNOTATED_KEY = latin1(',"annotated":[');
-const BACKSLASH = 0x5c;
-const NL = 0x0a;
+const KIND_THEN_LINE = EVENT_KIND_NAMES.map((name) => new Piece(`,"kind":"${name}","line":"`));
+const LINE_THEN_TIME = new Piece('","time":"');
+const TIME_KEY = new Piece(',"time":');
+const NULL = new Piece("null");
+const DEVICE_KEY = new Piece(',"device":');
+const BAR_KEY = new Piece(',"bar":');
+const OFFSET_KEY = new Piece(',"offset":"0x');
+const NO_DEVICE = new Piece(',"device":null,"bar":null,"offset":null');
+const WIDTH_KEY = new Piece(',"width":');
+const VALUE_KEY = new Piece(',"value":"0x');
+const ACCESS_W = new Piece('","access":"W"');
+const ACCESS_R = new Piece('","access":"R"');
+const NO_ACCESS = new Piece(',"width":null,"value":null,"access":null');
+const ANNOTATED_KEY = new Piece(',"annotated":["');
 
 /**
  * Rows written into a pooled answer buffer (`out`), counted: `release` gives the buffer back once
@@ -214,10 +242,31 @@ const NL = 0x0a;
  */
 export abstract class PooledRows implements RowSink {
   private readonly lease = leaseScratch();
-  protected readonly out = this.lease.out;
+  readonly out = this.lease.out;
   count = 0;
+  /** where the row opened last starts, for `drop` */
+  protected rowAt = 0;
 
-  abstract row(b: TraceBatch, i: number, text: Buffer, start: number, end: number): void;
+  /** `format`: how the annotation is written into the rows. */
+  constructor(format: TextFormat) {
+    this.out.format = format;
+  }
+
+  /** Writes the row's part before its annotation. */
+  protected abstract head(b: TraceBatch, i: number): void;
+
+  abstract close(b: TraceBatch, i: number, at: number): void;
+
+  open(b: TraceBatch, i: number): void {
+    this.rowAt = this.out.pos;
+    this.count++;
+    this.head(b, i);
+  }
+
+  drop(): void {
+    this.out.pos = this.rowAt;
+    this.count--;
+  }
 
   /** The buffer back to the pool; once only, whatever the calls. */
   release(): void {
@@ -241,35 +290,47 @@ export abstract class PooledRows implements RowSink {
 }
 
 /**
+ * Annotation lines as the members of a JSON array of strings: each line ends in `","` (the row
+ * writes the first quote and takes back the last `,"`), and text that is not plain is escaped as
+ * JSON.stringify escapes it.
+ */
+const JSON_LINES: TextFormat = {
+  lineEnd: latin1('","'),
+  plain: plainAscii('"\\'),
+  escape: (s) => JSON.stringify(s).slice(1, -1),
+};
+
+/**
  * The events API's answer written straight into bytes, row by row as the events come: the JSON
  * that JSON.stringify would give for the same EventRow objects (same keys, order and values),
  * without building them. A 500-event page is ~140 KB: as objects and strings it cost more in
- * allocation and garbage collection than the annotation itself (bench/src/api.bench.ts).
+ * allocation and garbage collection than the annotation itself (bench/src/api.bench.ts). The
+ * annotator writes each row's "annotated" strings in place (JSON_LINES).
  */
 export class JsonRows extends PooledRows {
   /** `head`: the answer's fields before the events, as JSON members ("trace":"..",...). */
   constructor(head: Record<string, unknown>) {
-    super();
+    super(JSON_LINES);
     const h = JSON.stringify(head);
     this.out.utf8(`${h.slice(0, -1)}${h.length > 2 ? "," : ""}"events":[`);
   }
 
-  row(b: TraceBatch, i: number, text: Buffer, start: number, end: number): void {
+  protected head(b: TraceBatch, i: number): void {
     const o = this.out;
     const kind = b.kind[i]!;
     const access = isAccess(kind);
     o.reserve(512);
     let buf = o.buf;
     let p = o.pos;
-    if (this.count++ > 0) buf[p++] = 0x2c;
-    p = putBytes(buf, p, N_KEY);
+    if (this.count > 1) buf[p++] = 0x2c;
+    p = putPiece(o.view, p, N_KEY);
     p = putDec(buf, p, b.start + i);
-    p = putBytes(buf, p, KIND_THEN_LINE[kind] ?? KIND_THEN_LINE[EventKind.INVALID]!);
+    p = putPiece(o.view, p, KIND_THEN_LINE[kind] ?? KIND_THEN_LINE[EventKind.INVALID]!);
     const lineAt = p;
     const line = putAccessLine(buf, p, b, i);
     if (line >= 0) {
       // A read or a write: its time is the line's second field ("R 4 12.345678 ..."), copied.
-      p = putBytes(buf, line, LINE_THEN_TIME);
+      p = putPiece(o.view, line, LINE_THEN_TIME);
       let k = lineAt + 2;
       while (buf[k] !== SP) k++;
       for (k++; buf[k] !== SP; k++) buf[p++] = buf[k]!;
@@ -277,10 +338,10 @@ export class JsonRows extends PooledRows {
     } else {
       // Any other line, escaped (its closing quote included).
       o.pos = p;
-      this.string(withoutEol(formatEvent(b, i)), true);
+      o.utf8(JSON.stringify(withoutEol(formatEvent(b, i))).slice(1));
       o.reserve(512);
       buf = o.buf;
-      p = putBytes(buf, o.pos, TIME_KEY);
+      p = putPiece(o.view, o.pos, TIME_KEY);
       if (TIMED.has(kind)) {
         buf[p++] = QUOTE;
         p = putDec(buf, p, b.sec[i]!);
@@ -288,73 +349,38 @@ export class JsonRows extends PooledRows {
         const usec = b.usec[i]!;
         p = usec <= 999_999 ? putDecPad(buf, p, usec, 6) : putDec(buf, p, usec);
         buf[p++] = QUOTE;
-      } else p = putBytes(buf, p, NULL);
+      } else p = putPiece(o.view, p, NULL);
     }
     if (access && b.device[i]! >= 0) {
-      p = putBytes(buf, p, DEVICE_KEY);
+      p = putPiece(o.view, p, DEVICE_KEY);
       p = putDec(buf, p, b.device[i]!);
-      p = putBytes(buf, p, BAR_KEY);
+      p = putPiece(o.view, p, BAR_KEY);
       p = putDec(buf, p, b.bar[i]!);
-      p = putBytes(buf, p, OFFSET_KEY);
+      p = putPiece(o.view, p, OFFSET_KEY);
       p = putHex64(buf, p, b.offsetLo[i]!, b.offsetHi[i]!, 6);
       buf[p++] = QUOTE;
-    } else p = putBytes(buf, p, NO_DEVICE);
+    } else p = putPiece(o.view, p, NO_DEVICE);
     if (access) {
       const width = b.width[i]!;
-      p = putBytes(buf, p, WIDTH_KEY);
+      p = putPiece(o.view, p, WIDTH_KEY);
       p = putDec(buf, p, width);
-      p = putBytes(buf, p, VALUE_KEY);
+      p = putPiece(o.view, p, VALUE_KEY);
       const hi = b.valueHi[i]!;
       p = hi
         ? putHex(buf, putHex(buf, p, hi, 1), b.valueLo[i]!, 8)
         : putHex(buf, p, b.valueLo[i]!, width * 2);
-      p = putBytes(buf, p, kind === EventKind.WRITE ? ACCESS_W : ACCESS_R);
-    } else p = putBytes(buf, p, NO_ACCESS);
-    p = putBytes(buf, p, ANNOTATED_KEY);
-    o.pos = p;
-    if (start < end) this.lines(text, start, end);
-    o.reserve(2);
-    o.ascii("]}");
+      p = putPiece(o.view, p, kind === EventKind.WRITE ? ACCESS_W : ACCESS_R);
+    } else p = putPiece(o.view, p, NO_ACCESS);
+    // The annotation's strings follow: their first quote.
+    o.pos = putPiece(o.view, p, ANNOTATED_KEY);
   }
 
-  /**
-   * The lines of demmio text in bytes `s..e` as JSON strings, comma-separated: copied as they are in
-   * one pass that also finds the line ends (a Buffer.indexOf and a copy per line cost more, for
-   * ~90 bytes), unless a byte needs an escape: then all of them through JSON.stringify.
-   */
-  private lines(text: Buffer, s: number, e: number): void {
+  close(_b: TraceBatch, _i: number, at: number): void {
     const o = this.out;
-    // Each line end becomes `","` (three bytes for one), and the first quote and the last.
-    o.reserve(3 * (e - s) + 2);
-    const buf = o.buf;
-    const at = o.pos;
-    let p = at;
-    buf[p++] = QUOTE;
-    for (let k = s; k < e; k++) {
-      const c = text[k]!;
-      if (c === NL) {
-        buf[p++] = QUOTE;
-        if (k + 1 < e) {
-          buf[p++] = 0x2c;
-          buf[p++] = QUOTE;
-        }
-        continue;
-      }
-      if (c < 0x20 || c === QUOTE || c === BACKSLASH) {
-        o.pos = at;
-        const all = lines(text.toString("utf8", s, e));
-        for (let n = 0; n < all.length; n++) {
-          if (n > 0) o.byte(0x2c);
-          this.string(all[n]!, false);
-          o.reserve(1);
-        }
-        return;
-      }
-      buf[p++] = c;
-    }
-    // A last line without its "\n".
-    if (text[e - 1] !== NL) buf[p++] = QUOTE;
-    o.pos = p;
+    // No annotation: the first quote taken back. Else its last line's `,"` is.
+    o.pos = o.pos === at ? at - 1 : o.pos - 2;
+    o.reserve(2);
+    o.ascii("]}");
   }
 
   /**
@@ -365,10 +391,5 @@ export class JsonRows extends PooledRows {
     const t = JSON.stringify(tail);
     this.out.utf8(`]${t.length > 2 ? `,${t.slice(1)}` : "}"}`);
     return this.out.buf.subarray(0, this.out.pos);
-  }
-
-  /** A JSON string of any text (`open`: its opening quote is already written). */
-  private string(s: string, open: boolean): void {
-    this.out.utf8(open ? JSON.stringify(s).slice(1) : JSON.stringify(s));
   }
 }

@@ -1,4 +1,4 @@
-import { putDec } from "@mmiohub/annotate";
+import { plainAscii, putDec, type TextFormat } from "@mmiohub/annotate";
 import { EVENT_KIND_NAMES, formatEvent, type TraceBatch } from "@mmiohub/trace";
 import {
   latin1,
@@ -31,14 +31,16 @@ export interface SequenceView {
   registers: string[];
 }
 
-/** Per byte of annotation text: 1 copied as it is, 2 an ASCII character escapeHtml turns into an entity, 0 anything else. */
-const HTML_BYTE = new Uint8Array(256);
-for (let c = 0x20; c < 0x7f; c++) HTML_BYTE[c] = 1;
-const ENTITY: Uint8Array[] = [];
-for (const c of Object.keys(ESCAPES)) {
-  HTML_BYTE[c.charCodeAt(0)] = 2;
-  ENTITY[c.charCodeAt(0)] = Buffer.from(escapeHtml(c), "latin1");
-}
+/**
+ * Annotation lines in a table cell: each line ends in `<br>` (the row takes back the last), and
+ * text that is not plain goes through escapeHtml.
+ */
+const HTML_LINES: TextFormat = {
+  lineEnd: latin1("<br>"),
+  plain: plainAscii(Object.keys(ESCAPES).join("")),
+  escape: escapeHtml,
+};
+const BR_LENGTH = HTML_LINES.lineEnd.length;
 
 const ROW_START = latin1('<tr id="e');
 /** `" class="ev kind-READ` and the like, by event kind */
@@ -46,13 +48,12 @@ const KIND_CLASS = EVENT_KIND_NAMES.map((name) => latin1(`" class="ev kind-${nam
 const KIND_CLASS_INVALID = latin1('" class="ev kind-INVALID');
 const LINKED = latin1(" linked");
 const TEXT_CELL = latin1('</a></td><td class="text">');
-const BR = latin1("<br>");
 const ROW_END = latin1("</td></tr>");
 
 /**
  * The rows of a sequence page, written as the events come (one row per event, 500 and more per
- * page) straight into bytes: annotation text is copied from the annotator's buffer when it has
- * nothing to escape (register lines are plain ASCII) and goes through escapeHtml otherwise, so
+ * page) straight into bytes, the annotator writing each row's text in place (HTML_LINES): register
+ * lines are plain ASCII, copied as they are; any other piece of text goes through escapeHtml, so
  * every piece of text is escaped all the same.
  */
 export class SequenceRows extends PooledRows {
@@ -67,14 +68,13 @@ export class SequenceRows extends PooledRows {
     private readonly from: number,
     private readonly to: number,
   ) {
-    super();
+    super(HTML_LINES);
     this.link = latin1(`"><td class="n"><a href="/t/${escapeHtml(traceId)}/e/`);
   }
 
-  row(b: TraceBatch, i: number, text: Buffer, start: number, end: number): void {
+  protected head(b: TraceBatch, i: number): void {
     const o = this.out;
     const n = b.start + i;
-    this.count++;
     o.reserve(256 + this.link.length);
     const buf = o.buf;
     const digits = this.digits;
@@ -91,48 +91,16 @@ export class SequenceRows extends PooledRows {
     buf[p++] = 0x3e;
     p = putBytes(buf, p, digits, width);
     o.pos = putBytes(buf, p, TEXT_CELL);
-    if (start === end) {
-      // Not annotated: the kernel line.
-      if (!writeAccessLine(o, b, i)) o.utf8(escapeHtml(withoutEol(formatEvent(b, i))));
-    }
-    for (let s = start; s < end; ) {
-      if (s > start) {
-        o.reserve(BR.length);
-        o.pos = putBytes(o.buf, o.pos, BR);
-      }
-      s = this.line(text, s, end) + 1;
-    }
-    o.reserve(ROW_END.length);
-    o.pos = putBytes(o.buf, o.pos, ROW_END);
   }
 
-  /**
-   * One line of annotation text from `s` to the next "\n" (or `end`), escaped as escapeHtml does:
-   * ASCII is copied, or written as its entity, byte by byte; a line with any other byte (control
-   * characters, UTF-8: marker text) goes through escapeHtml. Returns where the line ends.
-   */
-  private line(text: Buffer, s: number, end: number): number {
+  close(b: TraceBatch, i: number, at: number): void {
     const o = this.out;
-    o.reserve(6 * (end - s));
-    const buf = o.buf;
-    let p = o.pos;
-    let e = s;
-    for (; e < end; e++) {
-      const c = text[e]!;
-      if (c === 0x0a) break;
-      const kind = HTML_BYTE[c]!;
-      if (kind === 1) buf[p++] = c;
-      else if (kind === 2) {
-        const entity = ENTITY[c]!;
-        for (let k = 0; k < entity.length; k++) buf[p++] = entity[k]!;
-      } else {
-        while (e < end && text[e] !== 0x0a) e++;
-        o.utf8(escapeHtml(text.toString("utf8", s, e)));
-        return e;
-      }
-    }
-    o.pos = p;
-    return e;
+    if (o.pos === at) {
+      // Not annotated: the kernel line.
+      if (!writeAccessLine(o, b, i)) o.utf8(escapeHtml(withoutEol(formatEvent(b, i))));
+    } else o.pos -= BR_LENGTH;
+    o.reserve(ROW_END.length);
+    o.pos = putBytes(o.buf, o.pos, ROW_END);
   }
 
   /** The rows' markup as bytes: a view of a pooled buffer, valid until `release`. */

@@ -225,16 +225,25 @@ const KIND_THEN_LINE = EVENT_KIND_NAMES.map((name) => new Piece(`,"kind":"${name
 const LINE_THEN_TIME = new Piece('","time":"');
 const TIME_KEY = new Piece(',"time":');
 const NULL = new Piece("null");
-const DEVICE_KEY = new Piece(',"device":');
-const BAR_KEY = new Piece(',"bar":');
-const OFFSET_KEY = new Piece(',"offset":"0x');
 const NO_DEVICE = new Piece(',"device":null,"bar":null,"offset":null');
-const WIDTH_KEY = new Piece(',"width":');
-const VALUE_KEY = new Piece(',"value":"0x');
-const ACCESS_W = new Piece('","access":"W"');
-const ACCESS_R = new Piece('","access":"R"');
-const NO_ACCESS = new Piece(',"width":null,"value":null,"access":null');
-const ANNOTATED_KEY = new Piece(',"annotated":["');
+const NO_ACCESS = new Piece(',"width":null,"value":null,"access":null,"annotated":["');
+/** `","access":"W","annotated":["`, by kind (R for a read) */
+const ACCESS_W = new Piece('","access":"W","annotated":["');
+const ACCESS_R = new Piece('","access":"R","annotated":["');
+
+/** Pieces made on first use, one per small number (a device and BAR, a width). */
+function pieces(make: (key: number) => string): (key: number) => Piece {
+  const made: Piece[] = [];
+  return (key) => {
+    let piece = made[key];
+    if (piece === undefined) made[key] = piece = new Piece(make(key));
+    return piece;
+  };
+}
+/** `,"device":0,"bar":0,"offset":"0x` by device * 8 + BAR (0-6) */
+const deviceBar = pieces((key) => `,"device":${key >> 3},"bar":${key & 7},"offset":"0x`);
+/** `,"width":4,"value":"0x` by width */
+const widthValue = pieces((width) => `,"width":${width},"value":"0x`);
 
 /**
  * Rows written into a pooled answer buffer (`out`), counted: `release` gives the buffer back once
@@ -351,28 +360,28 @@ export class JsonRows extends PooledRows {
         buf[p++] = QUOTE;
       } else p = putPiece(o.view, p, NULL);
     }
-    if (access && b.device[i]! >= 0) {
-      p = putPiece(o.view, p, DEVICE_KEY);
-      p = putDec(buf, p, b.device[i]!);
-      p = putPiece(o.view, p, BAR_KEY);
-      p = putDec(buf, p, b.bar[i]!);
-      p = putPiece(o.view, p, OFFSET_KEY);
+    if (!access) {
+      // The annotation's strings follow: their first quote.
+      o.pos = putPiece(o.view, putPiece(o.view, p, NO_DEVICE), NO_ACCESS);
+      return;
+    }
+    const device = b.device[i]!;
+    const bar = b.bar[i]!;
+    if (device >= 0) {
+      const known = bar >= 0 && bar < 8;
+      p = putPiece(
+        o.view,
+        p,
+        known ? deviceBar(device * 8 + bar) : new Piece(`,"device":${device},"bar":${bar},"offset":"0x`),
+      );
       p = putHex64(buf, p, b.offsetLo[i]!, b.offsetHi[i]!, 6);
       buf[p++] = QUOTE;
     } else p = putPiece(o.view, p, NO_DEVICE);
-    if (access) {
-      const width = b.width[i]!;
-      p = putPiece(o.view, p, WIDTH_KEY);
-      p = putDec(buf, p, width);
-      p = putPiece(o.view, p, VALUE_KEY);
-      const hi = b.valueHi[i]!;
-      p = hi
-        ? putHex(buf, putHex(buf, p, hi, 1), b.valueLo[i]!, 8)
-        : putHex(buf, p, b.valueLo[i]!, width * 2);
-      p = putPiece(o.view, p, kind === EventKind.WRITE ? ACCESS_W : ACCESS_R);
-    } else p = putPiece(o.view, p, NO_ACCESS);
-    // The annotation's strings follow: their first quote.
-    o.pos = putPiece(o.view, p, ANNOTATED_KEY);
+    const width = b.width[i]!;
+    p = putPiece(o.view, p, widthValue(width));
+    const hi = b.valueHi[i]!;
+    p = hi ? putHex(buf, putHex(buf, p, hi, 1), b.valueLo[i]!, 8) : putHex(buf, p, b.valueLo[i]!, width * 2);
+    o.pos = putPiece(o.view, p, kind === EventKind.WRITE ? ACCESS_W : ACCESS_R);
   }
 
   close(_b: TraceBatch, _i: number, at: number): void {

@@ -1,7 +1,7 @@
 import { type AddressInfo, decodeInto } from "@mmiohub/rnndb";
 import type { Access } from "./access";
 import type { AnnotationSink } from "./sink";
-import { TextBuffer } from "./text-buffer";
+import { Piece, pieces, putPiece, TextBuffer } from "./text-buffer";
 
 const SP = 0x20;
 const NL = 0x0a;
@@ -22,6 +22,11 @@ export interface DemmioWriterOptions {
 }
 
 const bytesOf = (s: string) => new Uint8Array(Buffer.from(s, "utf8"));
+/** `[0] ` by card */
+const CARD = pieces((card) => `[${card}] `);
+/** ` MMIO32 W 0x` by width * 2 + (1 for a write) */
+const MMIO = pieces((key) => ` MMIO${(key >> 1) * 8} ${key & 1 ? "W" : "R"} 0x`);
+const SP_0X = new Piece(" 0x");
 
 /**
  * Renders annotations in demmio's line format (as `demmio -c` prints them), straight into a
@@ -36,7 +41,8 @@ export class DemmioWriter implements AnnotationSink {
   /** length of the last register line up to its name: where demmio aligns split byte lines */
   private lastPrefix = 0;
   private lastSec = -1;
-  private secDigits = "";
+  /** the second's digits and the dot after them */
+  private secDigits = new Piece("0.");
 
   constructor(readonly options: DemmioWriterOptions = {}) {
     this.out = options.out ?? new TextBuffer(options.bufferBytes);
@@ -106,10 +112,7 @@ export class DemmioWriter implements AnnotationSink {
 
   private card(card: number): void {
     const o = this.out;
-    o.byte(0x5b);
-    o.dec(card);
-    o.byte(0x5d);
-    o.byte(SP);
+    o.pos = putPiece(o.view, o.pos, CARD(card));
   }
 
   /** `[card] sec.usec` */
@@ -119,10 +122,9 @@ export class DemmioWriter implements AnnotationSink {
     // consecutive lines mostly share the second: copy its digits instead of converting again
     if (a.sec !== this.lastSec) {
       this.lastSec = a.sec;
-      this.secDigits = a.sec.toString();
+      this.secDigits = new Piece(`${a.sec}.`);
     }
-    o.ascii(this.secDigits);
-    o.byte(DOT);
+    o.pos = putPiece(o.view, o.pos, this.secDigits);
     o.decPad(a.usec, 6);
   }
 
@@ -141,11 +143,9 @@ export class DemmioWriter implements AnnotationSink {
     o.reserve(96 + reg.name.length);
     const start = o.pos;
     this.head(a);
-    o.ascii(" MMIO");
-    o.dec(a.width * 8);
-    o.ascii(a.write ? " W 0x" : " R 0x");
+    o.pos = putPiece(o.view, o.pos, MMIO(a.width * 2 + (a.write ? 1 : 0)));
     o.hexNum(a.offset, 6);
-    o.ascii(" 0x");
+    o.pos = putPiece(o.view, o.pos, SP_0X);
     o.hex64(a.valueLo, a.valueHi, 8);
     o.byte(SP);
     this.lastPrefix = o.pos - start;

@@ -12,6 +12,7 @@ export type { AnnotationSink } from "./sink";
 export type { AnnotatorState, CardState, I2cBusState } from "./state";
 export {
   Piece,
+  pieces,
   plainAscii,
   putAscii,
   putDec,

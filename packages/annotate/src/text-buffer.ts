@@ -76,6 +76,16 @@ export function putPiece(v: DataView, p: number, c: Piece): number {
   return p + c.length;
 }
 
+/** Pieces made on first use, one per small non-negative integer key (a card, a width). */
+export function pieces(make: (key: number) => string): (key: number) => Piece {
+  const made: Piece[] = [];
+  return (key) => {
+    let piece = made[key];
+    if (piece === undefined) made[key] = piece = new Piece(make(key));
+    return piece;
+  };
+}
+
 /**
  * How lines are laid out in a TextBuffer that is part of a document (a JSON array of strings, an
  * HTML table cell) rather than demmio's text: what ends a line, and the escaping of text that may

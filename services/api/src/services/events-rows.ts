@@ -1,5 +1,6 @@
 import {
   Piece,
+  pieces,
   plainAscii,
   putAscii,
   putDec,
@@ -231,15 +232,6 @@ const NO_ACCESS = new Piece(',"width":null,"value":null,"access":null,"annotated
 const ACCESS_W = new Piece('","access":"W","annotated":["');
 const ACCESS_R = new Piece('","access":"R","annotated":["');
 
-/** Pieces made on first use, one per small number (a device and BAR, a width). */
-function pieces(make: (key: number) => string): (key: number) => Piece {
-  const made: Piece[] = [];
-  return (key) => {
-    let piece = made[key];
-    if (piece === undefined) made[key] = piece = new Piece(make(key));
-    return piece;
-  };
-}
 /** `,"device":0,"bar":0,"offset":"0x` by device * 8 + BAR (0-6) */
 const deviceBar = pieces((key) => `,"device":${key >> 3},"bar":${key & 7},"offset":"0x`);
 /** `,"width":4,"value":"0x` by width */

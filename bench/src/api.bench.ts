@@ -8,7 +8,7 @@
 //   npx tsx bench/src/api.bench.ts [--dir /tmp/mmiohub-api-bench] [--duration 15] [--connections 20]
 //       [--small 1000] [--big-size 860M] [--intervals 65536,4096,1024] [--upload-size 1G]
 //       [--only search,events,upload] (events = events-api,events-page) [--no-floor] [--event-intervals 1024,...] [--api-node-options "--import ..."]
-//       [--api-processes auto|N] [--load-generator autocannon|wrk|both]
+//       [--api-processes auto|N] [--load-generator autocannon|wrk|both] [--repeat N] (events rows N times, then their medians)
 //
 // The first run prepares everything under --dir (a database `mmiohub_api_bench`, blobs, the big
 // trace text): see api-fixtures.ts. Later runs reuse it. Nothing here asserts a time.
@@ -217,6 +217,29 @@ async function loadWrk(
 
 const ms = (n: number) => n.toFixed(1);
 const mb0 = (n: number) => (Number.isNaN(n) ? "-" : n.toFixed(0));
+/** Each figure's median over runs of the same row (counts summed). */
+function median(results: LoadResult[]): LoadResult {
+  const mid = (f: (r: LoadResult) => number) => {
+    const v = results.map(f).sort((a, b) => a - b);
+    const k = v.length >> 1;
+    return v.length % 2 ? v[k]! : (v[k - 1]! + v[k]!) / 2;
+  };
+  return {
+    ...results[0]!,
+    requests: results.reduce((n, r) => n + r.requests, 0),
+    rps: mid((r) => r.rps),
+    p50: mid((r) => r.p50),
+    p90: mid((r) => r.p90),
+    p99: mid((r) => r.p99),
+    max: mid((r) => r.max),
+    cpuMs: mid((r) => r.cpuMs),
+    clientCpuMs: mid((r) => r.clientCpuMs),
+    split: "-",
+    non2xx: results.reduce((n, r) => n + r.non2xx, 0),
+    errors: results.reduce((n, r) => n + r.errors, 0),
+  };
+}
+
 function row(label: string, r: LoadResult): string {
   return `| ${label} | ${r.requests} | ${r.rps.toFixed(0)} | ${ms(r.p50)} | ${ms(r.p90)} | ${ms(r.p99)} | ${ms(r.max)} | ${Number.isNaN(r.cpuMs) ? "-" : r.cpuMs.toFixed(2)} | ${r.split} | ${r.clientCpuMs.toFixed(2)} | ${r.non2xx} | ${r.errors} |`;
 }
@@ -486,6 +509,7 @@ async function main(argv: string[]): Promise<void> {
   };
   const dir = arg("--dir") ?? "/tmp/mmiohub-api-bench";
   const duration = Number(arg("--duration") ?? "15");
+  const repeat = Math.max(1, Number(arg("--repeat") ?? "1"));
   const connections = Number(arg("--connections") ?? "20");
   const only = new Set((arg("--only") ?? "search,events,upload").split(","));
   const paths = benchPaths(dir);
@@ -588,22 +612,34 @@ async function main(argv: string[]): Promise<void> {
           return `/t/${b.traceId}/e/${from}-${from + 499}`;
         };
         await load(api.url, eventsApi ? apiPage : webPage, connections, 2);
-        for (const g of generators) {
-          if (eventsApi)
-            console.log(
-              row(
+        // --repeat N: every row N times, in turn, and the median of each figure after them (this
+        // machine's speed moves between minutes: one run of a row is one sample of it).
+        const runs = new Map<string, LoadResult[]>();
+        const measure = async (label: string, path: () => string, g: Generator, r: number) => {
+          const result = await load(api.url, path, connections, duration, g);
+          console.log(row(repeat > 1 ? `${label} (run ${r})` : label, result));
+          runs.set(label, [...(runs.get(label) ?? []), result]);
+        };
+        for (let r = 1; r <= repeat; r++)
+          for (const g of generators) {
+            if (eventsApi)
+              await measure(
                 `events API, 500 at random (interval ${b.checkpointInterval})${tag(g)}`,
-                await load(api.url, apiPage, connections, duration, g),
-              ),
-            );
-          if (eventsPage)
-            console.log(
-              row(
+                apiPage,
+                g,
+                r,
+              );
+            if (eventsPage)
+              await measure(
                 `sequence page, 500 at random (interval ${b.checkpointInterval})${tag(g)}`,
-                await load(api.url, webPage, connections, duration, g),
-              ),
-            );
-        }
+                webPage,
+                g,
+                r,
+              );
+          }
+        if (repeat > 1)
+          for (const [label, results] of runs)
+            console.log(row(`${label}: median of ${repeat} runs`, median(results)));
       }
     }
     if (only.has("upload")) {

@@ -4,7 +4,7 @@ import { isMaintainer } from "../services/auth-tokens";
 import type { EventService } from "../services/events-read";
 import { registerNamer } from "../services/pages-registers";
 import { pageAuth } from "../services/pages-session";
-import { eventsRef } from "../services/pages-trace";
+import { type BusyRegister, eventsRef, type PublicTrace } from "../services/pages-trace";
 import { SequenceRows, sequencePageBytes } from "../views/sequence-page";
 import { tracePage } from "../views/trace-page";
 import { maintainerPanelFor, sendPage } from "./page-reply";
@@ -21,6 +21,20 @@ const sequenceQuery = rangeQuery.pick({ register: true, access: true, bar: true 
 
 export const tracePageRoutes: FastifyPluginAsync<{ events: EventService }> = async (app, { events }) => {
   const { prisma, config } = app.deps;
+  /**
+   * The busiest registers' names for the sequence page's filter list, once per list the read cache
+   * hands out (the same array until the trace changes): naming them compiles the card's register
+   * domain and looks up 50 offsets, the same on every page of the trace.
+   */
+  const names = new WeakMap<BusyRegister[], string[]>();
+  const registerNames = (registers: BusyRegister[], trace: PublicTrace) => {
+    let list = names.get(registers);
+    if (!list) {
+      list = registers.map(registerNamer(events.database(), trace.cards));
+      names.set(registers, list);
+    }
+    return list;
+  };
 
   app.get<{ Params: { id: string } }>("/t/:id", async (request, reply) => {
     const maintainer = isMaintainer(await pageAuth(prisma, request));
@@ -81,8 +95,7 @@ export const tracePageRoutes: FastifyPluginAsync<{ events: EventService }> = asy
                 .map(([k, v]): [string, string] => [k, String(v)]),
             ).toString()}`
           : "";
-        const registers = await app.reads.busiestRegisters(trace.id, 50);
-        const nameOf = registerNamer(events.database(), trace.cards);
+        const registers = registerNames(await app.reads.busiestRegisters(trace.id, 50), trace);
         const page = sequencePageBytes({
           trace,
           from: range.from,
@@ -94,7 +107,7 @@ export const tracePageRoutes: FastifyPluginAsync<{ events: EventService }> = asy
           filters: q.data,
           rnndbVersion: events.rnndbVersion(),
           permalink: `${config.PUBLIC_URL}/t/${trace.id}/e/${range.from}-${range.to}${filterQuery}`,
-          registers: registers.map(nameOf),
+          registers,
         });
         reply.raw.once("close", page.release);
         return reply.type("text/html; charset=utf-8").send(page.body);

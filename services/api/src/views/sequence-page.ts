@@ -175,6 +175,17 @@ function jumpList(t: PublicTrace, len: number, q: string): Buffer {
   return list;
 }
 
+/** The card table, rendered once per trace object (as the jump list: the same on every page). */
+const identities = new WeakMap<PublicTrace, Html>();
+function identityOf(t: PublicTrace): Html {
+  let table = identities.get(t);
+  if (!table) {
+    table = identity(t);
+    identities.set(t, table);
+  }
+  return table;
+}
+
 /**
  * The sequence page; `rows` and `jump` stand for the rows' markup and the jump list (sent as bytes
  * apart: sequencePageBytes).
@@ -190,7 +201,7 @@ function sequencePage(v: SequenceView, rows: Html, jump: Html): Html {
     title: `Trace ${t.id} events ${v.from}-${v.to}`,
     page: "sequence",
     body: html`<h1><a href="/t/${t.id}">Trace <code>${t.id}</code></a> · events ${v.from}-${v.to}</h1>
-${identity(t)}
+${identityOf(t)}
 <div class="toolbar">
   <span class="permalink-box"><input id="permalink" readonly value="${v.permalink}" aria-label="Permanent link"><button type="button" class="copy-link" data-copy="${v.permalink}">Copy link</button></span>
   ${prev ? html`<a class="button" rel="prev" href="${prev}">← Previous</a>` : ""}

@@ -6,7 +6,6 @@ import { Piece, pieces, putPiece, TextBuffer } from "./text-buffer";
 const SP = 0x20;
 const NL = 0x0a;
 const DOT = 0x2e;
-const COMMA = 0x2c;
 
 export interface DemmioWriterOptions {
   /** prefix SLEEP lines with the card: with several cards demmio's one global gap is ambiguous */
@@ -27,6 +26,17 @@ const CARD = pieces((card) => `[${card}] `);
 /** ` MMIO32 W 0x` by width * 2 + (1 for a write) */
 const MMIO = pieces((key) => ` MMIO${(key >> 1) * 8} ${key & 1 ? "W" : "R"} 0x`);
 const SP_0X = new Piece(" 0x");
+/**
+ * ` RAMIN32 `, `, FB32 `, `, MEM32 `, `, BAR5_32 ` by (0 RAMIN, 1 FB, 2 MEM, 3 + BAR) * 16 + width
+ * (an access is 1, 2, 4 or 8 bytes wide: both of the trace core's parsers refuse any other width)
+ */
+const APERTURE = pieces((key) => {
+  const kind = key >> 4;
+  const bits = (key & 15) * 8;
+  if (kind === 0) return ` RAMIN${bits} `;
+  if (kind < 3) return `, ${kind === 1 ? "FB" : "MEM"}${bits} `;
+  return `, BAR${kind - 3}_${bits} `;
+});
 
 /**
  * Renders annotations in demmio's line format (as `demmio -c` prints them), straight into a
@@ -178,18 +188,10 @@ export class DemmioWriter implements AnnotationSink {
     const o = this.out;
     o.reserve(96);
     this.head(a);
-    if (kind === "RAMIN") o.ascii(" RAMIN");
-    else if (kind === "BAR") {
-      o.ascii(", BAR");
-      o.dec(a.bar);
-      o.byte(0x5f);
-    } else {
-      o.byte(COMMA);
-      o.byte(SP);
-      o.ascii(kind);
-    }
-    o.dec(a.width * 8);
-    o.byte(SP);
+    // ", FB32 ", " RAMIN32 ", ", BAR5_32 " and the like: one piece by kind, BAR and width
+    const key =
+      (kind === "RAMIN" ? 0 : kind === "FB" ? 1 : kind === "MEM" ? 2 : 3 + (a.bar & 7)) * 16 + a.width;
+    o.pos = putPiece(o.view, o.pos, APERTURE(key));
     o.hexNum(offset);
     this.op(a);
     o.hex64(a.valueLo, a.valueHi);

@@ -2,7 +2,6 @@ import {
   Piece,
   pieces,
   plainAscii,
-  putAscii,
   putDec,
   putDecPad,
   putHex,
@@ -123,6 +122,14 @@ export class RowObjects implements RowSink {
   }
 }
 
+/** " 0x" at `p`. */
+function put0x(o: Uint8Array, p: number): number {
+  o[p] = 0x20;
+  o[p + 1] = 0x30;
+  o[p + 2] = 0x78;
+  return p + 3;
+}
+
 /**
  * Writes the kernel line of a read or write (without its line ending) as formatEvent prints it,
  * digit by digit from `p` (96 bytes of room), and returns where it ended; returns -1, writing
@@ -148,11 +155,11 @@ export function putAccessLine(o: Uint8Array, p: number, b: TraceBatch, i: number
   p = putDecPad(o, p, usec, 6);
   o[p++] = 0x20;
   p = putDec(o, p, mapId);
-  p = putAscii(o, p, " 0x");
+  p = put0x(o, p);
   p = putHex64(o, p, b.addrLo[i]!, b.addrHi[i]!, 1);
-  p = putAscii(o, p, " 0x");
+  p = put0x(o, p);
   p = putHex64(o, p, b.valueLo[i]!, b.valueHi[i]!, 1);
-  p = putAscii(o, p, " 0x");
+  p = put0x(o, p);
   p = putHex64(o, p, b.pcLo[i]!, b.pcHi[i]!, 1);
   o[p++] = 0x20;
   return putDec(o, p, pid);

@@ -1,7 +1,7 @@
 import { type AddressInfo, decodeInto } from "@mmiohub/rnndb";
 import type { Access } from "./access";
 import type { AnnotationSink } from "./sink";
-import { Piece, pieces, putPiece, TextBuffer } from "./text-buffer";
+import { Piece, pieces, putPiece, TextBuffer, type TextFormat } from "./text-buffer";
 
 const SP = 0x20;
 const NL = 0x0a;
@@ -10,8 +10,6 @@ const DOT = 0x2e;
 export interface DemmioWriterOptions {
   /** prefix SLEEP lines with the card: with several cards demmio's one global gap is ambiguous */
   multiCard?: boolean;
-  /** starting size of the text buffer (it grows as needed): small for a caller that reads as it goes */
-  bufferBytes?: number;
   /**
    * The buffer to write into, in its format (TextBuffer.format), instead of one of the writer's
    * own: a document being written around the annotation (the API's events rows) takes each
@@ -20,7 +18,18 @@ export interface DemmioWriterOptions {
   out?: TextBuffer;
 }
 
-const bytesOf = (s: string) => new Uint8Array(Buffer.from(s, "utf8"));
+/** [" <= ", " => "] as a format writes them ("<" and ">" are not plain in HTML), made once per format */
+const OPS = new WeakMap<TextFormat, [Piece, Piece]>();
+const PLAIN_OPS: [Piece, Piece] = [new Piece(" <= "), new Piece(" => ")];
+function opsOf(format: TextFormat | undefined): [Piece, Piece] {
+  if (format === undefined) return PLAIN_OPS;
+  let ops = OPS.get(format);
+  if (!ops) {
+    ops = [new Piece(format.escape(" <= ")), new Piece(format.escape(" => "))];
+    OPS.set(format, ops);
+  }
+  return ops;
+}
 /** `[0] ` by card */
 const CARD = pieces((card) => `[${card}] `);
 /** ` MMIO32 W 0x` by width * 2 + (1 for a write) */
@@ -45,9 +54,8 @@ const APERTURE = pieces((key) => {
  */
 export class DemmioWriter implements AnnotationSink {
   private readonly out: TextBuffer;
-  /** " <= " and " => " as the buffer's format writes them ("<" and ">" are not plain in HTML) */
-  private readonly opWrite: Uint8Array;
-  private readonly opRead: Uint8Array;
+  /** " <= " and " => " in the buffer's format */
+  private readonly ops: [Piece, Piece];
   /** length of the last register line up to its name: where demmio aligns split byte lines */
   private lastPrefix = 0;
   private lastSec = -1;
@@ -55,28 +63,13 @@ export class DemmioWriter implements AnnotationSink {
   private secDigits = new Piece("0.");
 
   constructor(readonly options: DemmioWriterOptions = {}) {
-    this.out = options.out ?? new TextBuffer(options.bufferBytes);
-    const format = this.out.format;
-    this.opWrite = bytesOf(format ? format.escape(" <= ") : " <= ");
-    this.opRead = bytesOf(format ? format.escape(" => ") : " => ");
+    this.out = options.out ?? new TextBuffer();
+    this.ops = opsOf(this.out.format);
   }
 
   /** Bytes written since the last take. */
   get pending(): number {
     return this.out.pos;
-  }
-
-  /**
-   * The buffer the text is written into, without a copy: bytes 0 to `pending` are the text since
-   * the last take or clear. Valid until the next write (a write may move the text to a bigger one).
-   */
-  written(): Buffer {
-    return this.out.buf;
-  }
-
-  /** Drops the text written since the last take, for a caller that read it through `written`. */
-  clear(): void {
-    this.out.pos = 0;
   }
 
   takeBytes(): Buffer {
@@ -140,12 +133,9 @@ export class DemmioWriter implements AnnotationSink {
 
   private op(a: Access): void {
     const o = this.out;
-    const op = a.write ? this.opWrite : this.opRead;
-    o.reserve(op.length);
-    const buf = o.buf;
-    let p = o.pos;
-    for (let k = 0; k < op.length; k++) buf[p++] = op[k]!;
-    o.pos = p;
+    const op = this.ops[a.write ? 0 : 1]!;
+    o.reserve(op.length + 3);
+    o.pos = putPiece(o.view, o.pos, op);
   }
 
   register(a: Access, reg: AddressInfo, lo: number, hi: number, note: string | undefined): void {

@@ -17,6 +17,10 @@ const BALANCER = {
   draining: "mmiohub:draining",
 } as const;
 
+/** The wait before starting again after a replacement failed to start, doubled at each failure in a row. */
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 30_000;
+
 /** Set in the environment of the API processes the primary forks. */
 const BALANCED = "MMIOHUB_API_BALANCED";
 
@@ -34,9 +38,10 @@ const messageOf = (m: unknown): string | undefined =>
  * 12 and 9, or 9 and 12, on two processes, and the busier one's clients waited longer. Fewest
  * open connections first did no better (8 and 13):
  * a busy process reports the closes of a previous set of connections tens of milliseconds late.)
- * An API process that dies while serving is replaced; one that dies before it is ready is a
- * start-up failure (configuration, database, Redis: it said why) and stops them all with exit
- * code 1. One signalled on its own (a restart of one process) says so and gets no more
+ * An API process that dies while serving is replaced. Before any was ready, one that dies before
+ * it is ready is a start-up failure (configuration, database, Redis: it said why) and stops them
+ * all with exit code 1; after, a replacement that dies before it is ready is started again after a
+ * wait (1 s, doubled at each failure in a row, 30 s at most) while the others serve. One signalled on its own (a restart of one process) says so and gets no more
  * connections while it finishes its requests; it is replaced once it exits, as is one signalled
  * while it starts. SIGTERM/SIGINT to the primary: it stops accepting and passes the signal on, each
  * process finishes its requests (SHUTDOWN_GRACE_MS), and the primary exits after the last. The API
@@ -52,6 +57,12 @@ export function superviseApiProcesses(count: number, address: { host: string; po
   let turn = 0;
   let stopping = false;
   let exitCode = 0;
+  /** an API process has been ready: the configuration and the services were good once */
+  let served = false;
+  /** replacements in a row that exited before they were ready, and the timer of the next */
+  let failedStarts = 0;
+  let retry: NodeJS.Timeout | undefined;
+  const fork = () => cluster.fork({ [BALANCED]: "1" });
   const alive = () => Object.values(cluster.workers ?? {}).filter((w) => w && !w.isDead()).length;
   const next = (): Worker | undefined => {
     for (let k = 0; k < ready.length; k++) {
@@ -74,6 +85,7 @@ export function superviseApiProcesses(count: number, address: { host: string; po
   const stop = (signal: NodeJS.Signals, code: number) => {
     if (!stopping) exitCode = code;
     stopping = true;
+    clearTimeout(retry);
     if (server.listening) server.close();
     for (const w of Object.values(cluster.workers ?? {})) if (w && !w.isDead()) w.process.kill(signal);
     if (alive() === 0) process.exit(exitCode);
@@ -99,6 +111,8 @@ export function superviseApiProcesses(count: number, address: { host: string; po
     }
     if (kind !== BALANCER.ready || ready.includes(worker) || draining.has(worker)) return;
     ready.push(worker);
+    served = true;
+    failedStarts = 0;
     if (!server.listening && !stopping) server.listen(address.port, address.host);
   });
   cluster.on("exit", (worker, code, signal) => {
@@ -109,19 +123,32 @@ export function superviseApiProcesses(count: number, address: { host: string; po
       if (alive() === 0) process.exit(exitCode);
       return;
     }
-    // Stopped by a signal while it started (not by the primary): replaced like one that served. A
-    // start-up failure exits with code 1 and its reason.
+    // Stopped by a signal while it started (not by the primary): replaced like one that served.
     const signalled = signal === "SIGTERM" || signal === "SIGINT";
     if (at < 0 && !drained && !signalled) {
-      say(`an API process exited before it was ready (${signal ?? code}): stopping`);
-      stop("SIGTERM", 1);
+      // Before any was ready, a start-up failure (configuration, database, Redis): it said why.
+      if (!served) {
+        say(`an API process exited before it was ready (${signal ?? code}): stopping`);
+        stop("SIGTERM", 1);
+        return;
+      }
+      // A replacement that failed to start (the database restarting, killed for memory) while the
+      // others serve: they go on, and another is started later, later each time it fails again.
+      const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** failedStarts++);
+      say(
+        `API process ${worker.process.pid} exited before it was ready (${signal ?? code}); starting another in ${delay / 1000} s`,
+      );
+      retry = setTimeout(() => {
+        retry = undefined;
+        if (!stopping) fork();
+      }, delay);
       return;
     }
     say(`API process ${worker.process.pid} exited (${signal ?? code}); starting another`);
-    cluster.fork({ [BALANCED]: "1" });
+    fork();
   });
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => stop(signal, 0));
-  for (let i = 0; i < count; i++) cluster.fork({ [BALANCED]: "1" });
+  for (let i = 0; i < count; i++) fork();
 }
 
 /** In an API process under the primary: serves the connections it is handed, then says it is ready. */

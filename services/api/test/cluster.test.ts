@@ -206,6 +206,59 @@ describe("API_PROCESSES=2", () => {
     expect(await exitOf(api)).toBe(0);
   });
 
+  it("a replacement that dies before it is ready is started again later; the other serves meanwhile", async () => {
+    api = await startApiProcess({ API_PROCESSES: "2" });
+    const primary = api.pid!;
+    const first = await waitFor(
+      async () => (childrenOf(primary).length === 2 ? childrenOf(primary) : undefined),
+      30_000,
+      "two API processes",
+    );
+    await waitFor(
+      async () => {
+        await fetch(`${api!.base}/api/v1/traces?limit=1`, { headers: { connection: "close" } });
+        return servingPids(api!).size === 2 ? true : undefined;
+      },
+      60_000,
+      "both API processes to serve a request",
+    );
+    // One dies, and its replacement is killed as it starts (the kernel's OOM killer, say).
+    process.kill(first[0]!, "SIGKILL");
+    const starting = (await replacementOf(primary, first[0]!)).find((pid) => pid !== first[1])!;
+    process.kill(starting, "SIGKILL");
+    await waitFor(
+      async () =>
+        api!
+          .output()
+          .includes(`API process ${starting} exited before it was ready (SIGKILL); starting another in 1 s`)
+          ? true
+          : undefined,
+      30_000,
+      "the primary to say it starts another later",
+    );
+    expect(api.output()).not.toContain("stopping");
+    // Meanwhile the other answers every new connection.
+    for (let k = 0; k < 4; k++) {
+      const res = await fetch(`${api.base}/api/v1/traces?limit=1`, { headers: { connection: "close" } });
+      expect(res.status).toBe(200);
+    }
+    // A second wait later, the next replacement starts and takes its turn.
+    const third = await replacementOf(primary, starting);
+    expect(third).toContain(first[1]);
+    const latest = third.find((pid) => pid !== first[1])!;
+    await waitFor(
+      async () => {
+        await fetch(`${api!.base}/api/v1/traces?limit=1`, { headers: { connection: "close" } });
+        return servingPids(api!).has(latest) ? true : undefined;
+      },
+      60_000,
+      "the later replacement to serve a request",
+    );
+    expect(api.exitCode).toBeNull();
+    api.kill("SIGTERM");
+    expect(await exitOf(api)).toBe(0);
+  });
+
   it("stops with the reason, once, when the API processes cannot start", () => {
     const r = runUntilExit(
       "services/api/src/server.ts",

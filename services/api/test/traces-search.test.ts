@@ -219,6 +219,52 @@ describe("GET /api/v1/traces facets, pages and links", () => {
     ]);
   });
 
+  it("shows each hit's cards in order, whatever the sort, and a trace without a card with none", async () => {
+    const own = `tag${Math.random().toString(36).slice(2, 10)}`;
+    const dual = await seedTrace(api.prisma, {
+      description: `${own} two cards`,
+      eventCount: 10,
+      // The second card as only the uploader named it: no chipset from the trace.
+      cards: [
+        { ...GK107, subsystem: [0x1043, 0x8431] },
+        { vendorId: 0x10de, deviceId: 0x1f82 },
+      ],
+    });
+    const bare = await seedTrace(api.prisma, { description: `${own} no card`, eventCount: 20 });
+    const expected = {
+      [dual.traceId]: [
+        {
+          cardIndex: 0,
+          pciId: "10de:0fc6",
+          subsystem: "1043:8431",
+          pciName: null,
+          chipset: "0xe7",
+          codeName: "GK107",
+          family: "NVE0",
+          architecture: "Kepler",
+          source: "boot0",
+        },
+        {
+          cardIndex: 1,
+          pciId: "10de:1f82",
+          subsystem: null,
+          pciName: null,
+          chipset: null,
+          codeName: null,
+          family: null,
+          architecture: null,
+          source: "uploader",
+        },
+      ],
+      [bare.traceId]: [],
+    };
+    for (const sort of ["newest", "most_events", "fewest_events"]) {
+      const res = await search(`q=${own}&sort=${sort}`);
+      expect(res.traces).toHaveLength(2);
+      for (const t of res.traces) expect(t.cards, `${sort}: ${t.id}`).toEqual(expected[t.id]);
+    }
+  });
+
   it("pages with a cursor through every match exactly once, in order, for each sort", async () => {
     for (const [sort, expected] of [
       ["newest", ["tu117", "gt215", "gk107b", "gk107a"]],

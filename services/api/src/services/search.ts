@@ -168,10 +168,12 @@ interface HitRow {
   event_count: bigint;
   lost_events: bigint;
   validation_ok: boolean;
+  /** the trace's cards in order (null when it has none) */
+  cards: CardRow[] | null;
 }
 
+/** A card of a hit, as the rows query's json_build_object writes it. */
 interface CardRow {
-  trace_id: string;
   card_index: number;
   vendor_id: number;
   device_id: number;
@@ -206,12 +208,6 @@ export async function searchTraces(
 
   const more = rows.length > filters.limit;
   const hits = more ? rows.slice(0, filters.limit) : rows;
-  const cards = hits.length
-    ? await db.$queryRaw<CardRow[]>`
-        SELECT trace_id, card_index, vendor_id, device_id, subsystem_vendor_id, subsystem_device_id,
-               pci_name, chipset, code_name, family, architecture, source
-        FROM trace_card WHERE trace_id = ANY(${hits.map((h) => h.id)}) ORDER BY trace_id, card_index`
-    : [];
   const traceUrl = options.traceUrl ?? ((id: string) => `/t/${id}`);
   const traces = hits.map(
     (h): TraceHit => ({
@@ -225,9 +221,7 @@ export async function searchTraces(
       eventCount: Number(h.event_count),
       lostEvents: Number(h.lost_events),
       validationOk: h.validation_ok,
-      cards: cards
-        .filter((c) => c.trace_id === h.id)
-        .map((c) => ({
+      cards: (h.cards ?? []).map((c) => ({
           cardIndex: c.card_index,
           pciId: `${hex4(c.vendor_id)}:${hex4(c.device_id)}`,
           subsystem:
@@ -305,7 +299,14 @@ export function searchStatements(
   const direction = order.desc ? sql`DESC` : sql`ASC`;
   const rows = sql`
     SELECT t.id, t.submission_id, t.member, s.description, s.kernel, s.driver_name, s.driver_version,
-           t.created_at, t.event_count, t.lost_events, t.validation_ok
+           t.created_at, t.event_count, t.lost_events, t.validation_ok,
+           (SELECT json_agg(json_build_object(
+                     'card_index', c.card_index, 'vendor_id', c.vendor_id, 'device_id', c.device_id,
+                     'subsystem_vendor_id', c.subsystem_vendor_id,
+                     'subsystem_device_id', c.subsystem_device_id, 'pci_name', c.pci_name,
+                     'chipset', c.chipset, 'code_name', c.code_name, 'family', c.family,
+                     'architecture', c.architecture, 'source', c.source) ORDER BY c.card_index)
+              FROM trace_card c WHERE c.trace_id = t.id) AS cards
     FROM trace t JOIN submission s ON s.id = t.submission_id
     ${whereOf(page)}
     ORDER BY ${order.column} ${direction}, t.id ${direction}

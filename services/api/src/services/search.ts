@@ -222,19 +222,19 @@ export async function searchTraces(
       lostEvents: Number(h.lost_events),
       validationOk: h.validation_ok,
       cards: (h.cards ?? []).map((c) => ({
-          cardIndex: c.card_index,
-          pciId: `${hex4(c.vendor_id)}:${hex4(c.device_id)}`,
-          subsystem:
-            c.subsystem_vendor_id !== null && c.subsystem_device_id !== null
-              ? `${hex4(c.subsystem_vendor_id)}:${hex4(c.subsystem_device_id)}`
-              : null,
-          pciName: c.pci_name,
-          chipset: c.chipset === null ? null : `0x${c.chipset.toString(16)}`,
-          codeName: c.code_name,
-          family: c.family,
-          architecture: c.architecture,
-          source: c.source,
-        })),
+        cardIndex: c.card_index,
+        pciId: `${hex4(c.vendor_id)}:${hex4(c.device_id)}`,
+        subsystem:
+          c.subsystem_vendor_id !== null && c.subsystem_device_id !== null
+            ? `${hex4(c.subsystem_vendor_id)}:${hex4(c.subsystem_device_id)}`
+            : null,
+        pciName: c.pci_name,
+        chipset: c.chipset === null ? null : `0x${c.chipset.toString(16)}`,
+        codeName: c.code_name,
+        family: c.family,
+        architecture: c.architecture,
+        source: c.source,
+      })),
       url: traceUrl(h.id),
     }),
   );

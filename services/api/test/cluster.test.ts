@@ -46,6 +46,27 @@ afterAll(() => {
   if (api && api.exitCode === null) api.kill("SIGKILL");
 });
 
+/** A primary with two API processes, once both have served a request: its pid and theirs. */
+async function twoServing(env: Record<string, string> = {}) {
+  const proc = await startApiProcess({ API_PROCESSES: "2", ...env });
+  api = proc;
+  const primary = proc.pid!;
+  const first = await waitFor(
+    async () => (childrenOf(primary).length === 2 ? childrenOf(primary) : undefined),
+    30_000,
+    "two API processes",
+  );
+  await waitFor(
+    async () => {
+      await fetch(`${proc.base}/api/v1/traces?limit=1`, { headers: { connection: "close" } });
+      return servingPids(proc).size === 2 ? true : undefined;
+    },
+    60_000,
+    "both API processes to serve a request",
+  );
+  return { proc, primary, first };
+}
+
 describe("API_PROCESSES=2", () => {
   it("serves from both processes, replaces one that dies, and stops them all on SIGTERM", async () => {
     api = await startApiProcess({ API_PROCESSES: "2" });
@@ -104,21 +125,8 @@ describe("API_PROCESSES=2", () => {
   });
 
   it("an API process signalled on its own gets no new connections while it finishes, then is replaced", async () => {
-    api = await startApiProcess({ API_PROCESSES: "2", SHUTDOWN_GRACE_MS: "60000" });
-    const primary = api.pid!;
-    const first = await waitFor(
-      async () => (childrenOf(primary).length === 2 ? childrenOf(primary) : undefined),
-      30_000,
-      "two API processes",
-    );
-    await waitFor(
-      async () => {
-        await fetch(`${api!.base}/api/v1/traces?limit=1`, { headers: { connection: "close" } });
-        return servingPids(api!).size === 2 ? true : undefined;
-      },
-      30_000,
-      "both API processes to serve a request",
-    );
+    const { proc, primary, first } = await twoServing({ SHUTDOWN_GRACE_MS: "60000" });
+    api = proc;
     // An upload that keeps its process busy: headers and the start of a body that never ends.
     const held = connect(Number(new URL(api.base).port), "127.0.0.1");
     await once(held, "connect");
@@ -207,21 +215,8 @@ describe("API_PROCESSES=2", () => {
   });
 
   it("a replacement that dies before it is ready is started again later; the other serves meanwhile", async () => {
-    api = await startApiProcess({ API_PROCESSES: "2" });
-    const primary = api.pid!;
-    const first = await waitFor(
-      async () => (childrenOf(primary).length === 2 ? childrenOf(primary) : undefined),
-      30_000,
-      "two API processes",
-    );
-    await waitFor(
-      async () => {
-        await fetch(`${api!.base}/api/v1/traces?limit=1`, { headers: { connection: "close" } });
-        return servingPids(api!).size === 2 ? true : undefined;
-      },
-      60_000,
-      "both API processes to serve a request",
-    );
+    const { proc, primary, first } = await twoServing();
+    api = proc;
     // One dies, and its replacement is killed as it starts (the kernel's OOM killer, say).
     process.kill(first[0]!, "SIGKILL");
     const starting = (await replacementOf(primary, first[0]!)).find((pid) => pid !== first[1])!;

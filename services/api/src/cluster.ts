@@ -11,8 +11,12 @@ export function apiProcessCount(setting: number | "auto"): number {
 const BALANCER = {
   /** API process -> primary: the app is built, send connections. */
   ready: "mmiohub:ready",
-  /** primary -> API process: a new connection (the message's handle), not read from yet. */
+  /** primary -> API process: a new connection (the message's handle, with its `id`), not read from yet. */
   connection: "mmiohub:connection",
+  /** API process -> primary: connection `id` is served here (the primary closes its own copy). */
+  taken: "mmiohub:taken",
+  /** API process -> primary: connection `id` is not (shutting down): the primary hands it on. */
+  refused: "mmiohub:refused",
   /** API process -> primary: shutting down (a signal of its own), send no more connections. */
   draining: "mmiohub:draining",
 } as const;
@@ -29,6 +33,11 @@ export const underBalancer = () => process.env[BALANCED] === "1";
 
 const messageOf = (m: unknown): string | undefined =>
   typeof m === "object" && m !== null ? (m as { mmiohub?: string }).mmiohub : undefined;
+const idOf = (m: unknown): number | undefined =>
+  typeof m === "object" && m !== null ? (m as { id?: number }).id : undefined;
+
+/** How many API processes a connection is handed to before the primary gives it up. */
+const MAX_HANDS = 4;
 
 /**
  * The primary process of API_PROCESSES > 1: forks that many API processes and listens on the port
@@ -41,9 +50,11 @@ const messageOf = (m: unknown): string | undefined =>
  * An API process that dies while serving is replaced. Before any was ready, one that dies before
  * it is ready is a start-up failure (configuration, database, Redis: it said why) and stops them
  * all with exit code 1; after, a replacement that dies before it is ready is started again after a
- * wait (1 s, doubled at each failure in a row, 30 s at most) while the others serve. One signalled on its own (a restart of one process) says so and gets no more
- * connections while it finishes its requests; it is replaced once it exits, as is one signalled
- * while it starts. SIGTERM/SIGINT to the primary: it stops accepting and passes the signal on, each
+ * wait (1 s, doubled at each failure in a row, 30 s at most) while the others serve. One
+ * signalled on its own (a restart of one process) says so and gets no more connections while it
+ * finishes its requests; it is replaced once it exits, as is one signalled while it starts. A
+ * connection is the primary's until its API process says it took it: one on its way to a process
+ * that dies, or that is shutting down, goes to another. SIGTERM/SIGINT to the primary: it stops accepting and passes the signal on, each
  * process finishes its requests (SHUTDOWN_GRACE_MS), and the primary exits after the last. The API
  * processes are stateless (rate limits and uploads live in Redis, PostgreSQL and the blob store;
  * the read caches are cleared across processes by LISTEN/NOTIFY), so any may serve any request.
@@ -71,17 +82,37 @@ export function superviseApiProcesses(count: number, address: { host: string; po
     }
     return undefined;
   };
-  const server = createServer({ pauseOnConnect: true }, (socket: Socket) => {
-    const worker = next();
+  /**
+   * Connections handed to an API process that has not yet said it took them, by id. The primary
+   * keeps its own copy of each until then, so one whose process died before taking it (the
+   * handing message lost with the process) or refused it (shutting down) goes to another: the
+   * client only sees its answer come a little later.
+   */
+  const handed = new Map<number, { socket: Socket; worker: Worker; hands: number }>();
+  let lastId = 0;
+  const hand = (socket: Socket, hands = 0) => {
+    const worker = stopping || hands >= MAX_HANDS ? undefined : next();
     if (!worker) {
       socket.destroy();
       return;
     }
-    // Failed: the process went away meanwhile; the client sees the connection close and retries.
-    worker.send({ mmiohub: BALANCER.connection }, socket, (err) => {
-      if (err) socket.destroy();
+    const id = ++lastId;
+    handed.set(id, { socket, worker, hands: hands + 1 });
+    worker.send({ mmiohub: BALANCER.connection, id }, socket, { keepOpen: true }, (err) => {
+      // Not sent (the process went away meanwhile): to the next one.
+      if (err) handOn(id);
     });
-  });
+  };
+  /** Connection `id` taken by its API process (the primary's copy closed) or handed on. */
+  const settle = (id: number, taken: boolean) => {
+    const h = handed.get(id);
+    if (!h) return;
+    handed.delete(id);
+    if (taken) h.socket.destroy();
+    else hand(h.socket, h.hands);
+  };
+  const handOn = (id: number) => settle(id, false);
+  const server = createServer({ pauseOnConnect: true }, (socket: Socket) => hand(socket));
   const stop = (signal: NodeJS.Signals, code: number) => {
     if (!stopping) exitCode = code;
     stopping = true;
@@ -101,6 +132,11 @@ export function superviseApiProcesses(count: number, address: { host: string; po
   });
   cluster.on("message", (worker, message) => {
     const kind = messageOf(message);
+    if (kind === BALANCER.taken || kind === BALANCER.refused) {
+      const id = idOf(message);
+      if (id !== undefined && handed.get(id)?.worker === worker) settle(id, kind === BALANCER.taken);
+      return;
+    }
     if (kind === BALANCER.draining) {
       if (worker.isDead()) return; // its exit came first: already replaced
       const at = ready.indexOf(worker);
@@ -119,6 +155,8 @@ export function superviseApiProcesses(count: number, address: { host: string; po
     const at = ready.indexOf(worker);
     if (at >= 0) ready.splice(at, 1);
     const drained = draining.delete(worker);
+    // Connections on their way to it when it died: to the others.
+    for (const [id, h] of [...handed]) if (h.worker === worker) handOn(id);
     if (stopping) {
       if (alive() === 0) process.exit(exitCode);
       return;
@@ -156,14 +194,18 @@ export function acceptFromPrimary(accept: (socket: Socket) => boolean): void {
   process.on("message", (message, handle) => {
     if (messageOf(message) !== BALANCER.connection || !handle) return;
     const socket = handle as Socket;
-    if (!accept(socket)) socket.destroy();
+    const taken = accept(socket);
+    // Refused, this copy goes; the primary's goes to another process.
+    if (!taken) socket.destroy();
+    const reply = { mmiohub: taken ? BALANCER.taken : BALANCER.refused, id: idOf(message) };
+    if (process.connected) process.send?.(reply, undefined, {}, () => {});
   });
   process.send?.({ mmiohub: BALANCER.ready });
 }
 
 /**
  * In an API process under the primary, shutting down: asks the primary for no more connections
- * (those already on their way are turned away by the caller).
+ * (those already on their way are refused by the caller, and the primary hands them on).
  */
 export function leaveTurn(): void {
   if (process.connected) process.send?.({ mmiohub: BALANCER.draining }, undefined, {}, () => {});

@@ -101,8 +101,7 @@ describe("API_PROCESSES=2", () => {
     );
     expect([...servingPids(api)].sort()).toEqual([...first].sort());
 
-    // One dies: another takes its place, and the other goes on answering meanwhile (a connection
-    // handed to the dying one before the primary saw it die is lost: a client retries).
+    // One dies: another takes its place, and the other goes on answering meanwhile.
     process.kill(first[0]!, "SIGKILL");
     await healthy();
     const second = await replacementOf(primary, first[0]!);
@@ -252,6 +251,57 @@ describe("API_PROCESSES=2", () => {
     expect(api.exitCode).toBeNull();
     api.kill("SIGTERM");
     expect(await exitOf(api)).toBe(0);
+  });
+
+  it("a connection on its way to a process that dies is answered by another", async () => {
+    const { proc, first } = await twoServing();
+    const port = Number(new URL(proc.base).port);
+    // A request on a connection of its own: the whole answer once the server closes it.
+    const rawGet = () =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(port, "127.0.0.1");
+        let answer = "";
+        socket.setEncoding("latin1");
+        socket.on("data", (d: string) => {
+          answer += d;
+        });
+        socket.on("end", () => resolve(answer));
+        socket.on("error", reject);
+        socket.write("GET /api/v1/traces?limit=1 HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n");
+      });
+    // One process stopped: it cannot take what the primary sends it. Of two new connections, the
+    // primary hands one to each (in turn): the running one answers, the other waits in the pipe.
+    const [stopped, running] = first as [number, number];
+    process.kill(stopped, "SIGSTOP");
+    const before = requestLines(proc).length;
+    const answers = [rawGet(), rawGet()].map((p) =>
+      p.then(
+        (a) => a,
+        (e: Error) => `failed: ${e.message}`,
+      ),
+    );
+    const answered = await Promise.race(answers);
+    expect(answered).toMatch(/^HTTP\/1\.1 200 /);
+    await new Promise((r) => setTimeout(r, 300));
+    const pending = await Promise.race([
+      Promise.all(answers).then(() => "both answered"),
+      new Promise((r) => setTimeout(r, 200, "one waits")),
+    ]);
+    expect(pending).toBe("one waits");
+    // It dies with the connection handed to it and not taken: the running one answers it.
+    process.kill(stopped, "SIGKILL");
+    const both = await Promise.all(answers);
+    for (const a of both) expect(a).toMatch(/^HTTP\/1\.1 200 /);
+    expect(
+      new Set(
+        requestLines(proc)
+          .slice(before)
+          .map((r) => r.pid),
+      ),
+    ).toEqual(new Set([running]));
+    await replacementOf(proc.pid!, stopped);
+    proc.kill("SIGTERM");
+    expect(await exitOf(proc)).toBe(0);
   });
 
   it("stops with the reason, once, when the API processes cannot start", () => {

@@ -38,6 +38,13 @@ const PG_TYPES: Record<string, string[]> = {
   Decimal: ["numeric"],
 };
 
+/** Array columns (udt_name) by the Prisma type of their elements. */
+const LIST_ELEMENTS: Record<string, string[]> = {
+  String: ["_text", "_varchar"],
+  Int: ["_int4"],
+  BigInt: ["_int8"],
+};
+
 let client: pg.Client;
 beforeAll(async () => {
   client = new pg.Client({ connectionString: process.env.DATABASE_URL });
@@ -73,6 +80,12 @@ describe("migrations match prisma/schema.prisma", () => {
         if (!column) continue;
         if (field.kind === "enum") {
           expect(column.udt_name, `${model.name}.${field.name} type`).toBe(field.type);
+        } else if (field.isList) {
+          // A list is an array of the element's type: udt_name is "_" and the element's ("_text").
+          expect(column.data_type, `${model.name}.${field.name} is an array`).toBe("ARRAY");
+          expect(LIST_ELEMENTS[field.type], `${model.name}.${field.name} element type`).toContain(
+            column.udt_name,
+          );
         } else {
           expect(PG_TYPES[field.type], `${model.name}.${field.name} type`).toContain(column.data_type);
         }

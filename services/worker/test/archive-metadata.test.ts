@@ -47,17 +47,51 @@ describe("metadata.json in the archive", () => {
     });
     expect(JSON.stringify(row.metadata)).not.toContain("secret-box");
     expect(row.privateMetadata).toEqual({ displays: agent.displays });
+    // The archive as uploaded still holds them: the API serves it to maintainers only.
+    expect(row.archiveProtected).toEqual(["displays", "hostname"]);
 
     // run again (as reprocessing does): the same result, the form's values still the form's
     await deps.prisma.submission.update({ where: { id }, data: { status: "reprocessing" } });
     expect(await ingestSubmission(deps, id)).toBe("done");
     const again = await deps.prisma.submission.findUniqueOrThrow({ where: { id } });
-    expect([again.metadata, again.privateMetadata, again.hostname, again.kernel]).toEqual([
-      row.metadata,
-      row.privateMetadata,
-      row.hostname,
-      row.kernel,
-    ]);
+    expect([
+      again.metadata,
+      again.privateMetadata,
+      again.hostname,
+      again.kernel,
+      again.archiveProtected,
+    ]).toEqual([row.metadata, row.privateMetadata, row.hostname, row.kernel, row.archiveProtected]);
+  });
+
+  it("names what the archive holds that the form keeps private, and nothing for an archive without it", async () => {
+    const deps = await makeDeps();
+    const withSerial = xz(
+      await tar([
+        { name: "t.mmiotrace", body: await sample("gt215_i2c_seq.mmiotrace") },
+        {
+          name: "metadata.json",
+          body: Buffer.from(JSON.stringify({ serial: "PX-1234", kernel: "6.1.0", n: nonce() })),
+        },
+      ]),
+    );
+    // The form marks `serial` private (its value the form's own); the archive's copy is the issue.
+    const id = await submit(deps, withSerial, "s.tar.xz");
+    await deps.prisma.submission.update({ where: { id }, data: { privateMetadata: { serial: "form" } } });
+    expect(await ingestSubmission(deps, id)).toBe("done");
+    const row = await deps.prisma.submission.findUniqueOrThrow({ where: { id } });
+    expect(row.archiveProtected).toEqual(["serial"]);
+    expect(JSON.stringify(row.metadata)).not.toContain("PX-1234");
+
+    const plain = xz(
+      await tar([
+        { name: "t.mmiotrace", body: await sample("gt215_i2c_seq.mmiotrace") },
+        { name: "metadata.json", body: Buffer.from(JSON.stringify({ kernel: "6.1.0", n: nonce() })) },
+      ]),
+    );
+    const plainId = await submit(deps, plain, "p.tar.xz");
+    expect(await ingestSubmission(deps, plainId)).toBe("done");
+    const plainRow = await deps.prisma.submission.findUniqueOrThrow({ where: { id: plainId } });
+    expect(plainRow.archiveProtected).toEqual([]);
   });
 
   it("an explicit hostname in the form wins over the archive's", async () => {

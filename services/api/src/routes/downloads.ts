@@ -1,8 +1,10 @@
 import { Readable } from "node:stream";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { AppError } from "../errors";
 import { isMaintainer } from "../services/auth-tokens";
 import type { EventService } from "../services/events-read";
+import { pageAuth } from "../services/pages-session";
 import { eventsRef } from "../services/pages-trace";
 import { publicTraceOr404, rangeQuery, resolveRange } from "./traces-events";
 
@@ -21,8 +23,17 @@ export const downloadRoutes: FastifyPluginAsyncZod<{ events: EventService }> = a
   const params = z.object({ id: z.string().max(64) });
 
   app.get("/api/v1/traces/:id/archive", { schema: { params } }, async (request, reply) => {
-    const trace = await publicTraceOr404(app, request.params.id, isMaintainer(request.auth));
+    // A maintainer's token, or the session of the pages (a link clicked on the trace page).
+    const maintainer = isMaintainer(await pageAuth(app.deps.prisma, request));
+    const trace = await publicTraceOr404(app, request.params.id, maintainer);
     const s = trace.submission;
+    // The archive as uploaded is as the uploader packed it: its metadata.json may hold what the
+    // uploader keeps private (ingest names it), which no public answer may carry.
+    if (s.archiveProtected.length > 0 && !maintainer)
+      throw new AppError(
+        "FORBIDDEN",
+        `this archive holds what its uploader keeps private (${s.archiveProtected.join(", ")}): maintainers only; the trace itself is at /api/v1/traces/${trace.id}/log`,
+      );
     const body = await app.deps.storage.get(s.archiveSha256);
     return reply
       .header("content-type", "application/octet-stream")

@@ -44,7 +44,7 @@ export const tracePageRoutes: FastifyPluginAsync<{ events: EventService }> = asy
     const nameOf = registerNamer(events.database(), trace.cards);
     return sendPage(
       reply.header("cache-control", maintainer ? "private, no-store" : "no-cache"),
-      tracePage({ trace, registers, nameOf, rnndbVersion: events.rnndbVersion(), panel }),
+      tracePage({ trace, registers, nameOf, rnndbVersion: events.rnndbVersion(), panel, maintainer }),
     );
   });
 

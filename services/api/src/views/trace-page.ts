@@ -10,6 +10,8 @@ export interface TracePageView {
   rnndbVersion: string | null;
   /** the maintainers' section (protected fields, actions), when the reader is one */
   panel?: Html;
+  /** the reader is a maintainer (the archive as uploaded may hold protected fields) */
+  maintainer?: boolean;
 }
 
 interface Issue {
@@ -25,6 +27,19 @@ const SOURCE: Record<string, string> = {
   boot42: "from the trace (PMC_BOOT_42)",
   uploader: "uploader's claim, not confirmed by the trace",
 };
+
+/** The archive as uploaded: a link, or why there is none (it holds what its uploader keeps private). */
+function archiveLink(v: TracePageView): Html {
+  const t = v.trace;
+  const s = t.submission;
+  const size = formatBytes(Number(s.archiveSize));
+  const held = s.archiveProtected.join(", ");
+  if (s.archiveProtected.length === 0)
+    return html`<a href="/api/v1/traces/${t.id}/archive">Archive as uploaded</a> (${size})`;
+  if (v.maintainer)
+    return html`<a href="/api/v1/traces/${t.id}/archive">Archive as uploaded</a> (${size}; holds ${held}: maintainers only)`;
+  return html`Archive as uploaded (${size}): maintainers only, it holds what its uploader keeps private (${held})`;
+}
 
 export const lastEventOf = (t: PublicTrace) => Math.max(0, Number(t.eventCount || t.lineCount) - 1);
 
@@ -116,7 +131,7 @@ ${s.description ? html`<h3>Description</h3><div class="description">${s.descript
       v.nameOf,
     )}</section>
 <section><h2>Downloads</h2><ul class="downloads">
-  <li><a href="/api/v1/traces/${t.id}/archive">Archive as uploaded</a> (${formatBytes(Number(s.archiveSize))})</li>
+  <li>${archiveLink(v)}</li>
   <li><a href="/api/v1/traces/${t.id}/log">Whole log</a> (kernel format)</li>
   <li><a href="/api/v1/traces/${t.id}/annotated">Whole log, annotated</a> (demmio format)</li>
 </ul></section>`,

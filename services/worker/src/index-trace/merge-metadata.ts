@@ -12,6 +12,11 @@ export interface MergedMetadata {
   hostname: string | null;
   /** The form's own public metadata (without what an earlier run merged in). */
   form: Record<string, unknown>;
+  /**
+   * Protected keys metadata.json itself holds (its `hostname`, keys marked private by it or by the
+   * form), sorted: the archive as uploaded carries them, so only maintainers may download it.
+   */
+  archiveProtected: string[];
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -65,5 +70,8 @@ export function mergeMetadata(
   Object.assign(privateMetadata, formPrivate);
   metadata[SOURCES_KEY] = origin;
   const archiveHost = typeof archive.hostname === "string" ? archive.hostname.slice(0, 255) : null;
-  return { metadata, privateMetadata, hostname: stored.hostname ?? archiveHost, form };
+  const archiveProtected = Object.keys(archive)
+    .filter((k) => k === "hostname" || archivePrivate.has(k) || k in formPrivate)
+    .sort();
+  return { metadata, privateMetadata, hostname: stored.hostname ?? archiveHost, form, archiveProtected };
 }

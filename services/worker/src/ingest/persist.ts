@@ -61,6 +61,8 @@ export interface SubmissionUpdate {
   metadata?: Record<string, unknown>;
   privateMetadata?: Record<string, unknown>;
   hostname?: string | null;
+  /** Protected keys the archive's metadata.json holds (merge-metadata.ts); absent: left as stored. */
+  archiveProtected?: string[];
 }
 
 /** COPY text format: backslash, tab, newline and carriage return escaped; \N is NULL. */
@@ -252,7 +254,7 @@ export async function saveTraces(
          finished_at = CURRENT_TIMESTAMP, updated_at = CURRENT_TIMESTAMP,
          description = COALESCE(description, $2), kernel = $3, driver_name = $4, driver_version = $5,
          notes = $6, metadata = COALESCE($7, metadata), private_metadata = COALESCE($8, private_metadata),
-         hostname = COALESCE(hostname, $9)
+         hostname = COALESCE(hostname, $9), archive_protected = COALESCE($10, archive_protected)
        WHERE id = $1`,
       [
         submissionId,
@@ -264,6 +266,7 @@ export async function saveTraces(
         update.metadata ? JSON.stringify(update.metadata) : null,
         update.privateMetadata ? JSON.stringify(update.privateMetadata) : null,
         update.hostname ?? null,
+        update.archiveProtected ?? null,
       ],
     );
     await client.query("COMMIT");

@@ -146,6 +146,7 @@ export function buildRecords(
       metadata: merged.metadata,
       privateMetadata: merged.privateMetadata,
       hostname: merged.hostname,
+      archiveProtected: merged.archiveProtected,
     }),
   };
 }

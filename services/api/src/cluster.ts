@@ -11,7 +11,7 @@ export function apiProcessCount(setting: number | "auto"): number {
 const BALANCER = {
   /** API process -> primary: the app is built, send connections. */
   ready: "mmiohub:ready",
-  /** primary -> API process: a new connection (the message's handle, with its `id`), not read from yet. */
+  /** primary -> API process: a new connection (the message's handle; its `id`), not read from yet. */
   connection: "mmiohub:connection",
   /** API process -> primary: connection `id` is served here (the primary closes its own copy). */
   taken: "mmiohub:taken",
@@ -54,10 +54,11 @@ const MAX_HANDS = 4;
  * signalled on its own (a restart of one process) says so and gets no more connections while it
  * finishes its requests; it is replaced once it exits, as is one signalled while it starts. A
  * connection is the primary's until its API process says it took it: one on its way to a process
- * that dies, or that is shutting down, goes to another. SIGTERM/SIGINT to the primary: it stops accepting and passes the signal on, each
- * process finishes its requests (SHUTDOWN_GRACE_MS), and the primary exits after the last. The API
- * processes are stateless (rate limits and uploads live in Redis, PostgreSQL and the blob store;
- * the read caches are cleared across processes by LISTEN/NOTIFY), so any may serve any request.
+ * that dies, or that is shutting down, goes to another. SIGTERM/SIGINT to the primary: it stops
+ * accepting and passes the signal on, each process finishes its requests (SHUTDOWN_GRACE_MS), and
+ * the primary exits after the last. The API processes are stateless (rate limits and uploads live
+ * in Redis, PostgreSQL and the blob store; the read caches are cleared across processes by
+ * LISTEN/NOTIFY), so any may serve any request.
  */
 export function superviseApiProcesses(count: number, address: { host: string; port: number }): void {
   const say = (message: string) => process.stderr.write(`mmiohub-api: ${message}\n`);

@@ -38,6 +38,14 @@ const requestLines = (p: ApiProcess): { pid: number; remotePort: number }[] =>
       }
     });
 
+/** pids of the processes that logged the requests after the first `before` ones. */
+const pidsSince = (p: ApiProcess, before: number): Set<number> =>
+  new Set(
+    requestLines(p)
+      .slice(before)
+      .map((r) => r.pid),
+  );
+
 /** pids of the processes that logged serving a request (pino puts the pid in every line). */
 const servingPids = (p: ApiProcess): Set<number> => new Set(loggedRequests(p).map((r) => r.pid));
 
@@ -168,13 +176,7 @@ describe("API_PROCESSES=2", () => {
       statuses.push(res.status);
     }
     expect(statuses).toEqual(Array(8).fill(200));
-    expect(
-      new Set(
-        requestLines(api)
-          .slice(before)
-          .map((r) => r.pid),
-      ),
-    ).toEqual(new Set([other]));
+    expect(pidsSince(api, before)).toEqual(new Set([other]));
     // The held upload ends (cut): the process exits, and the primary replaces it.
     held.destroy();
     const replaced = await replacementOf(primary, busy);
@@ -292,13 +294,7 @@ describe("API_PROCESSES=2", () => {
     process.kill(stopped, "SIGKILL");
     const both = await Promise.all(answers);
     for (const a of both) expect(a).toMatch(/^HTTP\/1\.1 200 /);
-    expect(
-      new Set(
-        requestLines(proc)
-          .slice(before)
-          .map((r) => r.pid),
-      ),
-    ).toEqual(new Set([running]));
+    expect(pidsSince(proc, before)).toEqual(new Set([running]));
     await replacementOf(proc.pid!, stopped);
     proc.kill("SIGTERM");
     expect(await exitOf(proc)).toBe(0);

@@ -5,6 +5,15 @@ import { makeDeps, nonce, sample, submit, tar, xz } from "./helpers";
 // The capture agent's metadata.json inside a .tar.xz, merged with what the uploader typed in the
 // form: the form's explicit fields win, the archive fills the gaps, each key's origin is stored,
 // and the hostname (and keys listed as private) stay out of the public metadata.
+/** A .tar.xz of a GT215 sample trace and a metadata.json of `metadata` (made unique by a nonce). */
+const gt215With = async (metadata: Record<string, unknown>) =>
+  xz(
+    await tar([
+      { name: "t.mmiotrace", body: await sample("gt215_i2c_seq.mmiotrace") },
+      { name: "metadata.json", body: Buffer.from(JSON.stringify({ ...metadata, n: nonce() })) },
+    ]),
+  );
+
 describe("metadata.json in the archive", () => {
   it("fills the gaps of the form's metadata, keeps protected fields protected, and reprocesses the same", async () => {
     const deps = await makeDeps();
@@ -65,15 +74,7 @@ describe("metadata.json in the archive", () => {
 
   it("names what the archive holds that the form keeps private, and nothing for an archive without it", async () => {
     const deps = await makeDeps();
-    const withSerial = xz(
-      await tar([
-        { name: "t.mmiotrace", body: await sample("gt215_i2c_seq.mmiotrace") },
-        {
-          name: "metadata.json",
-          body: Buffer.from(JSON.stringify({ serial: "PX-1234", kernel: "6.1.0", n: nonce() })),
-        },
-      ]),
-    );
+    const withSerial = await gt215With({ serial: "PX-1234", kernel: "6.1.0" });
     // The form marks `serial` private (its value the form's own); the archive's copy is the issue.
     const id = await submit(deps, withSerial, "s.tar.xz");
     await deps.prisma.submission.update({ where: { id }, data: { privateMetadata: { serial: "form" } } });
@@ -82,12 +83,7 @@ describe("metadata.json in the archive", () => {
     expect(row.archiveProtected).toEqual(["serial"]);
     expect(JSON.stringify(row.metadata)).not.toContain("PX-1234");
 
-    const plain = xz(
-      await tar([
-        { name: "t.mmiotrace", body: await sample("gt215_i2c_seq.mmiotrace") },
-        { name: "metadata.json", body: Buffer.from(JSON.stringify({ kernel: "6.1.0", n: nonce() })) },
-      ]),
-    );
+    const plain = await gt215With({ kernel: "6.1.0" });
     const plainId = await submit(deps, plain, "p.tar.xz");
     expect(await ingestSubmission(deps, plainId)).toBe("done");
     const plainRow = await deps.prisma.submission.findUniqueOrThrow({ where: { id: plainId } });
@@ -96,15 +92,7 @@ describe("metadata.json in the archive", () => {
 
   it("an explicit hostname in the form wins over the archive's", async () => {
     const deps = await makeDeps();
-    const archive = xz(
-      await tar([
-        { name: "t.mmiotrace", body: await sample("gt215_i2c_seq.mmiotrace") },
-        {
-          name: "metadata.json",
-          body: Buffer.from(JSON.stringify({ hostname: "from-archive", n: nonce() })),
-        },
-      ]),
-    );
+    const archive = await gt215With({ hostname: "from-archive" });
     const id = await submit(deps, archive, "h.tar.xz");
     await deps.prisma.submission.update({ where: { id }, data: { hostname: "from-form" } });
     expect(await ingestSubmission(deps, id)).toBe("done");

@@ -5,6 +5,7 @@ import type { EventService } from "../services/events-read";
 import { registerNamer } from "../services/pages-registers";
 import { pageAuth } from "../services/pages-session";
 import { type BusyRegister, eventsRef, type PublicTrace } from "../services/pages-trace";
+import { perObject } from "../services/read-caches";
 import { SequenceRows, sequencePageBytes } from "../views/sequence-page";
 import { tracePage } from "../views/trace-page";
 import { maintainerPanelFor, sendPage } from "./page-reply";
@@ -26,15 +27,9 @@ export const tracePageRoutes: FastifyPluginAsync<{ events: EventService }> = asy
    * hands out (the same array until the trace changes): naming them compiles the card's register
    * domain and looks up 50 offsets, the same on every page of the trace.
    */
-  const names = new WeakMap<BusyRegister[], string[]>();
-  const registerNames = (registers: BusyRegister[], trace: PublicTrace) => {
-    let list = names.get(registers);
-    if (!list) {
-      list = registers.map(registerNamer(events.database(), trace.cards));
-      names.set(registers, list);
-    }
-    return list;
-  };
+  const registerNames = perObject((registers: BusyRegister[], trace: PublicTrace) =>
+    registers.map(registerNamer(events.database(), trace.cards)),
+  );
 
   app.get<{ Params: { id: string } }>("/t/:id", async (request, reply) => {
     const maintainer = isMaintainer(await pageAuth(prisma, request));
@@ -44,7 +39,7 @@ export const tracePageRoutes: FastifyPluginAsync<{ events: EventService }> = asy
     const nameOf = registerNamer(events.database(), trace.cards);
     return sendPage(
       reply.header("cache-control", maintainer ? "private, no-store" : "no-cache"),
-      tracePage({ trace, registers, nameOf, rnndbVersion: events.rnndbVersion(), panel, maintainer }),
+      tracePage({ trace, registers, nameOf, rnndbVersion: events.rnndbVersion(), panel }),
     );
   });
 

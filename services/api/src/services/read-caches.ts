@@ -5,6 +5,24 @@ import { type BusyRegister, busiestRegisters, loadTrace, type TraceRow } from ".
 import { type SearchOptions, type SearchResult, searchTraces } from "./search";
 
 /**
+ * `make(key, ...)` once per key object: for what is derived from an object the read caches hand
+ * out (a trace row, a list of busiest registers), the same object until what it holds changes, so
+ * the derived value is forgotten with it. Later calls with the same key return the first value,
+ * whatever their other arguments.
+ */
+export function perObject<K extends object, A extends unknown[], V>(
+  make: (key: K, ...args: A) => V,
+): (key: K, ...args: A) => V {
+  const made = new WeakMap<K, V>();
+  return (key, ...args) => {
+    if (made.has(key)) return made.get(key) as V;
+    const value = make(key, ...args);
+    made.set(key, value);
+    return value;
+  };
+}
+
+/**
  * What the API reads over and over and rarely changes: search answers (facet counts aggregate
  * every match, the costly part of a search), the trace rows behind every trace, sequence and events
  * request, and a trace's busiest registers. All are forgotten on any change (ChangeFeed).

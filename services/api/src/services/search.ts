@@ -172,7 +172,7 @@ interface HitRow {
   cards: CardRow[] | null;
 }
 
-/** A card of a hit, as the rows query's json_build_object writes it. */
+/** The columns of a hit's trace_card rows that it shows (the rows query's json_agg has them all). */
 interface CardRow {
   card_index: number;
   vendor_id: number;
@@ -300,13 +300,7 @@ export function searchStatements(
   const rows = sql`
     SELECT t.id, t.submission_id, t.member, s.description, s.kernel, s.driver_name, s.driver_version,
            t.created_at, t.event_count, t.lost_events, t.validation_ok,
-           (SELECT json_agg(json_build_object(
-                     'card_index', c.card_index, 'vendor_id', c.vendor_id, 'device_id', c.device_id,
-                     'subsystem_vendor_id', c.subsystem_vendor_id,
-                     'subsystem_device_id', c.subsystem_device_id, 'pci_name', c.pci_name,
-                     'chipset', c.chipset, 'code_name', c.code_name, 'family', c.family,
-                     'architecture', c.architecture, 'source', c.source) ORDER BY c.card_index)
-              FROM trace_card c WHERE c.trace_id = t.id) AS cards
+           (SELECT json_agg(c ORDER BY c.card_index) FROM trace_card c WHERE c.trace_id = t.id) AS cards
     FROM trace t JOIN submission s ON s.id = t.submission_id
     ${whereOf(page)}
     ORDER BY ${order.column} ${direction}, t.id ${direction}

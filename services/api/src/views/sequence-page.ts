@@ -9,6 +9,7 @@ import {
   writeAccessLine,
 } from "../services/events-rows";
 import type { PublicTrace } from "../services/pages-trace";
+import { perObject } from "../services/read-caches";
 import { ESCAPES, escapeHtml, type Html, html, raw } from "./html";
 import { layout } from "./layout";
 import { identity, phases } from "./trace-page";
@@ -147,16 +148,11 @@ export function sequencePageBytes(v: SequenceView): { body: Buffer; release: () 
 
 /**
  * The "jump to marker" list, rendered once per trace object, page length and filter: a trace's
- * phases are hundreds of markers for a long trace, the same on every page of it. The read cache
- * hands out the same trace object until the trace changes, so the WeakMap forgets with it.
+ * phases are hundreds of markers for a long trace, the same on every page of it.
  */
-const jumpLists = new WeakMap<PublicTrace, Map<string, Buffer>>();
+const jumpListsOf = perObject((_t: PublicTrace) => new Map<string, Buffer>());
 function jumpList(t: PublicTrace, len: number, q: string): Buffer {
-  let byKey = jumpLists.get(t);
-  if (!byKey) {
-    byKey = new Map();
-    jumpLists.set(t, byKey);
-  }
+  const byKey = jumpListsOf(t);
   const key = `${len}${q}`;
   let list = byKey.get(key);
   if (!list) {
@@ -176,15 +172,7 @@ function jumpList(t: PublicTrace, len: number, q: string): Buffer {
 }
 
 /** The card table, rendered once per trace object (as the jump list: the same on every page). */
-const identities = new WeakMap<PublicTrace, Html>();
-function identityOf(t: PublicTrace): Html {
-  let table = identities.get(t);
-  if (!table) {
-    table = identity(t);
-    identities.set(t, table);
-  }
-  return table;
-}
+const identityOf = perObject(identity);
 
 /**
  * The sequence page; `rows` and `jump` stand for the rows' markup and the jump list (sent as bytes

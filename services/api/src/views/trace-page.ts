@@ -10,8 +10,6 @@ export interface TracePageView {
   rnndbVersion: string | null;
   /** the maintainers' section (protected fields, actions), when the reader is one */
   panel?: Html;
-  /** the reader is a maintainer (the archive as uploaded may hold protected fields) */
-  maintainer?: boolean;
 }
 
 interface Issue {
@@ -36,7 +34,8 @@ function archiveLink(v: TracePageView): Html {
   const held = s.archiveProtected.join(", ");
   if (s.archiveProtected.length === 0)
     return html`<a href="/api/v1/traces/${t.id}/archive">Archive as uploaded</a> (${size})`;
-  if (v.maintainer)
+  // A maintainer (the maintainers' section is shown) may download it.
+  if (v.panel !== undefined)
     return html`<a href="/api/v1/traces/${t.id}/archive">Archive as uploaded</a> (${size}; holds ${held}: maintainers only)`;
   return html`Archive as uploaded (${size}): maintainers only, it holds what its uploader keeps private (${held})`;
 }
